@@ -1,0 +1,112 @@
+/* util.c: file reading, constant-time compare, log-safe hashes, durations. */
+#include "config.h"
+
+#include "core/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+char *
+kc_file_read(const char *path, size_t max, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap + 1);
+	if (buf == NULL)
+		goto fail;
+	for (;;) {
+		if (n == cap) {
+			if (cap > max) {
+				errno = EFBIG;
+				goto fail;
+			}
+			cap *= 2;
+			char *nb = realloc(buf, cap + 1);
+			if (nb == NULL)
+				goto fail;
+			buf = nb;
+		}
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > max) {
+			errno = EFBIG;
+			goto fail;
+		}
+	}
+	close(fd);
+	buf[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	return buf;
+fail:;
+	int saved = errno;
+	free(buf);
+	close(fd);
+	errno = saved;
+	return NULL;
+}
+
+bool
+kc_ct_equal(const void *a, const void *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+void
+kc_short_hash(const void *data, size_t len, char out[13])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL))
+		memset(md, 0, sizeof(md));
+	for (int i = 0; i < 6; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[12] = '\0';
+}
+
+bool
+kc_parse_duration(const char *s, int64_t *seconds)
+{
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	int64_t v = 0;
+	const char *p = s;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (INT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (*p - '0');
+	}
+	int64_t mult = 1;
+	switch (*p) {
+	case '\0': break;
+	case 's': mult = 1; p++; break;
+	case 'm': mult = 60; p++; break;
+	case 'h': mult = 3600; p++; break;
+	case 'd': mult = 86400; p++; break;
+	default: return false;
+	}
+	if (*p != '\0' || v > INT64_MAX / mult)
+		return false;
+	*seconds = v * mult;
+	return true;
+}

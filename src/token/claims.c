@@ -1,0 +1,148 @@
+/* claims.c: registered JWT claim checks (RFC 7519 §4.1). */
+#include "config.h"
+
+#include "token/claims.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+static void
+set_detail(char *detail, size_t len, const char *name)
+{
+	if (detail != NULL && len > 0)
+		snprintf(detail, len, "%s", name);
+}
+
+/* A member that is absent or JSON null counts as absent. */
+static const json_t *
+claim(const json_t *claims, const char *name)
+{
+	const json_t *v = json_object_get(claims, name);
+	return json_is_null(v) ? NULL : v;
+}
+
+/* now < exp + leeway, computed without overflow. */
+static bool
+before_exp(const json_t *exp, int64_t now, int64_t leeway)
+{
+	if (json_is_integer(exp)) {
+		json_int_t e = json_integer_value(exp);
+		if (e > 0 && leeway > INT64_MAX - e)
+			return true;
+		return now < e + leeway;
+	}
+	return (double)now < json_real_value(exp) + (double)leeway;
+}
+
+/* now >= nbf - leeway, computed without overflow. */
+static bool
+after_nbf(const json_t *nbf, int64_t now, int64_t leeway)
+{
+	if (json_is_integer(nbf)) {
+		json_int_t n = json_integer_value(nbf);
+		if (n < 0 && leeway > n - INT64_MIN)
+			return true;
+		return now >= n - leeway;
+	}
+	return (double)now >= json_real_value(nbf) - (double)leeway;
+}
+
+static bool
+string_equals(const json_t *v, const char *s)
+{
+	size_t n = strlen(s);
+	return json_is_string(v) && json_string_length(v) == n &&
+	    memcmp(json_string_value(v), s, n) == 0;
+}
+
+kc_token_reason
+kc_claims_check(const json_t *claims, const kc_claims_opts *o, char *detail, size_t dlen)
+{
+	static const char *const numeric[] = { "exp", "nbf", "iat" };
+	static const char *const strings[] = { "iss", "sub", "jti" };
+	int64_t leeway = o->leeway > 0 ? o->leeway : 0;
+
+	if (!json_is_object(claims))
+		return KC_TOK_PAYLOAD_NOT_OBJECT;
+
+	/* RFC 7519 §2: NumericDate is a JSON number; a string or bool is not. */
+	for (size_t i = 0; i < sizeof(numeric) / sizeof(numeric[0]); i++) {
+		const json_t *v = claim(claims, numeric[i]);
+		if (v != NULL && (!json_is_number(v) ||
+		    (json_is_real(v) && !isfinite(json_real_value(v))))) {
+			set_detail(detail, dlen, numeric[i]);
+			return KC_TOK_BAD_CLAIM;
+		}
+	}
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		const json_t *v = claim(claims, strings[i]);
+		if (v != NULL && !json_is_string(v)) {
+			set_detail(detail, dlen, strings[i]);
+			return KC_TOK_BAD_CLAIM;
+		}
+	}
+	const json_t *aud = claim(claims, "aud");
+	if (aud != NULL && !json_is_string(aud)) {
+		size_t i;
+		const json_t *a;
+		if (!json_is_array(aud)) {
+			set_detail(detail, dlen, "aud");
+			return KC_TOK_BAD_CLAIM;
+		}
+		json_array_foreach(aud, i, a) {
+			if (!json_is_string(a)) {
+				set_detail(detail, dlen, "aud");
+				return KC_TOK_BAD_CLAIM;
+			}
+		}
+	}
+
+	for (size_t i = 0; i < o->n_required; i++) {
+		if (claim(claims, o->required[i]) == NULL) {
+			set_detail(detail, dlen, o->required[i]);
+			return KC_TOK_MISSING_CLAIM;
+		}
+	}
+
+	/* RFC 7519 §4.1.4: valid iff now < exp (+ leeway for clock skew). */
+	const json_t *exp = claim(claims, "exp");
+	if (exp != NULL && !before_exp(exp, o->now, leeway)) {
+		set_detail(detail, dlen, "exp");
+		return KC_TOK_EXPIRED;
+	}
+	/* RFC 7519 §4.1.5: valid iff now >= nbf (- leeway). */
+	const json_t *nbf = claim(claims, "nbf");
+	if (nbf != NULL && !after_nbf(nbf, o->now, leeway)) {
+		set_detail(detail, dlen, "nbf");
+		return KC_TOK_NOT_YET_VALID;
+	}
+
+	/* RFC 7519 §4.1.1: iss compared as a case-sensitive string, byte for byte. */
+	if (o->issuer != NULL && !string_equals(claim(claims, "iss"), o->issuer)) {
+		set_detail(detail, dlen, "iss");
+		return KC_TOK_ISSUER_MISMATCH;
+	}
+
+	/* RFC 7519 §4.1.3: we must find ourselves among the audiences. */
+	if (o->n_audiences > 0) {
+		bool found = false;
+		for (size_t j = 0; j < o->n_audiences && !found; j++) {
+			if (json_is_string(aud)) {
+				found = string_equals(aud, o->audiences[j]);
+			} else if (aud != NULL) {
+				size_t i;
+				const json_t *a;
+				json_array_foreach(aud, i, a)
+					if (string_equals(a, o->audiences[j]))
+						found = true;
+			}
+		}
+		if (!found) {
+			set_detail(detail, dlen, "aud");
+			return KC_TOK_AUDIENCE_MISMATCH;
+		}
+	}
+	return KC_TOK_OK;
+}
