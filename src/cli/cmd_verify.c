@@ -213,7 +213,9 @@ kc_cmd_verify(int argc, char **argv)
 	kc_token_reason why = kc_token_verify(verifier, token, len, now, arena, &tok,
 	    detail, sizeof(detail));
 	if (why == KC_TOK_OK) {
-		char *text = json_dumps(tok.claims, JSON_INDENT(2));
+		json_t *claims = kc_json_to_jansson(tok.claims);
+		char *text = claims ? json_dumps(claims, JSON_INDENT(2)) : NULL;
+		json_decref(claims);
 		if (text == NULL) {
 			status = kc_cli_usage_error("out of memory");
 			goto out;

@@ -3,7 +3,6 @@
 
 #include "token/claims.h"
 
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,83 +15,78 @@ set_detail(char *detail, size_t len, const char *name)
 }
 
 /* A member that is absent or JSON null counts as absent. */
-static const json_t *
-claim(const json_t *claims, const char *name)
+static const kc_json *
+claim(const kc_json *claims, const char *name)
 {
-	const json_t *v = json_object_get(claims, name);
-	return json_is_null(v) ? NULL : v;
+	const kc_json *v = kc_json_get(claims, name);
+	return v != NULL && kc_json_typeof(v) == KC_JSON_NULL ? NULL : v;
 }
 
 /* now < exp + leeway, computed without overflow. */
 static bool
-before_exp(const json_t *exp, int64_t now, int64_t leeway)
+before_exp(const kc_json *exp, int64_t now, int64_t leeway)
 {
-	if (json_is_integer(exp)) {
-		json_int_t e = json_integer_value(exp);
+	int64_t e;
+	if (kc_json_integer(exp, &e)) {
 		if (e > 0 && leeway > INT64_MAX - e)
 			return true;
 		return now < e + leeway;
 	}
-	return (double)now < json_real_value(exp) + (double)leeway;
+	return (double)now < kc_json_number(exp) + (double)leeway;
 }
 
 /* now >= nbf - leeway, computed without overflow. */
 static bool
-after_nbf(const json_t *nbf, int64_t now, int64_t leeway)
+after_nbf(const kc_json *nbf, int64_t now, int64_t leeway)
 {
-	if (json_is_integer(nbf)) {
-		json_int_t n = json_integer_value(nbf);
+	int64_t n;
+	if (kc_json_integer(nbf, &n)) {
 		if (n < 0 && leeway > n - INT64_MIN)
 			return true;
 		return now >= n - leeway;
 	}
-	return (double)now >= json_real_value(nbf) - (double)leeway;
+	return (double)now >= kc_json_number(nbf) - (double)leeway;
 }
 
 static bool
-string_equals(const json_t *v, const char *s)
+string_equals(const kc_json *v, const char *s)
 {
-	size_t n = strlen(s);
-	return json_is_string(v) && json_string_length(v) == n &&
-	    memcmp(json_string_value(v), s, n) == 0;
+	return kc_json_string_equals(v, s, strlen(s));
 }
 
 kc_token_reason
-kc_claims_check(const json_t *claims, const kc_claims_opts *o, char *detail, size_t dlen)
+kc_claims_check(const kc_json *claims, const kc_claims_opts *o, char *detail, size_t dlen)
 {
 	static const char *const numeric[] = { "exp", "nbf", "iat" };
 	static const char *const strings[] = { "iss", "sub", "jti" };
 	int64_t leeway = o->leeway > 0 ? o->leeway : 0;
 
-	if (!json_is_object(claims))
+	if (!kc_json_is_object(claims))
 		return KC_TOK_PAYLOAD_NOT_OBJECT;
 
 	/* RFC 7519 §2: NumericDate is a JSON number; a string or bool is not. */
 	for (size_t i = 0; i < sizeof(numeric) / sizeof(numeric[0]); i++) {
-		const json_t *v = claim(claims, numeric[i]);
-		if (v != NULL && (!json_is_number(v) ||
-		    (json_is_real(v) && !isfinite(json_real_value(v))))) {
+		const kc_json *v = claim(claims, numeric[i]);
+		if (v != NULL && !kc_json_is_number(v)) {
 			set_detail(detail, dlen, numeric[i]);
 			return KC_TOK_BAD_CLAIM;
 		}
 	}
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
-		const json_t *v = claim(claims, strings[i]);
-		if (v != NULL && !json_is_string(v)) {
+		const kc_json *v = claim(claims, strings[i]);
+		if (v != NULL && !kc_json_is_string(v)) {
 			set_detail(detail, dlen, strings[i]);
 			return KC_TOK_BAD_CLAIM;
 		}
 	}
-	const json_t *aud = claim(claims, "aud");
-	if (aud != NULL && !json_is_string(aud)) {
-		size_t i;
-		const json_t *a;
-		if (!json_is_array(aud)) {
+	const kc_json *aud = claim(claims, "aud");
+	if (aud != NULL && !kc_json_is_string(aud)) {
+		if (!kc_json_is_array(aud)) {
 			set_detail(detail, dlen, "aud");
 			return KC_TOK_BAD_CLAIM;
 		}
-		json_array_foreach(aud, i, a) {
-			if (!json_is_string(a)) {
+		for (size_t i = 0; i < kc_json_size(aud); i++) {
+			if (!kc_json_is_string(kc_json_at(aud, i))) {
 				set_detail(detail, dlen, "aud");
 				return KC_TOK_BAD_CLAIM;
 			}
@@ -107,13 +101,13 @@ kc_claims_check(const json_t *claims, const kc_claims_opts *o, char *detail, siz
 	}
 
 	/* RFC 7519 §4.1.4: valid iff now < exp (+ leeway for clock skew). */
-	const json_t *exp = claim(claims, "exp");
+	const kc_json *exp = claim(claims, "exp");
 	if (exp != NULL && !before_exp(exp, o->now, leeway)) {
 		set_detail(detail, dlen, "exp");
 		return KC_TOK_EXPIRED;
 	}
 	/* RFC 7519 §4.1.5: valid iff now >= nbf (- leeway). */
-	const json_t *nbf = claim(claims, "nbf");
+	const kc_json *nbf = claim(claims, "nbf");
 	if (nbf != NULL && !after_nbf(nbf, o->now, leeway)) {
 		set_detail(detail, dlen, "nbf");
 		return KC_TOK_NOT_YET_VALID;
@@ -129,13 +123,11 @@ kc_claims_check(const json_t *claims, const kc_claims_opts *o, char *detail, siz
 	if (o->n_audiences > 0) {
 		bool found = false;
 		for (size_t j = 0; j < o->n_audiences && !found; j++) {
-			if (json_is_string(aud)) {
+			if (kc_json_is_string(aud)) {
 				found = string_equals(aud, o->audiences[j]);
-			} else if (aud != NULL) {
-				size_t i;
-				const json_t *a;
-				json_array_foreach(aud, i, a)
-					if (string_equals(a, o->audiences[j]))
+			} else {
+				for (size_t i = 0; i < kc_json_size(aud); i++)
+					if (string_equals(kc_json_at(aud, i), o->audiences[j]))
 						found = true;
 			}
 		}

@@ -10,8 +10,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
 
+#include "core/json.h"
 #include "token/reason.h"
 
 typedef struct kc_claims_opts {
@@ -25,9 +25,9 @@ typedef struct kc_claims_opts {
 } kc_claims_opts;
 
 /* Checks the claims object. On failure, if detail is not NULL, writes the
- * name of the offending claim (from the token, escaped and truncated, or from
- * the configuration) into detail. */
-kc_token_reason kc_claims_check(const json_t *claims, const kc_claims_opts *opts,
+ * name of the offending claim into detail: a registered claim name or one
+ * from the configuration, never text from the token. */
+kc_token_reason kc_claims_check(const kc_json *claims, const kc_claims_opts *opts,
     char *detail, size_t detail_len);
 
 #endif

@@ -38,11 +38,16 @@ struct kc_key {
 	size_t secret_len;
 	BIGNUM *order;             /* EC: the group order n, for r, s < n */
 	size_t coord_len;          /* EC: bytes of one coordinate (R and S) */
-	/* Prepared per-algorithm contexts, copied for each verification:
-	 * HMAC contexts with the key set, DigestVerify contexts with the key,
-	 * digest and padding set. Never used directly, only duplicated. */
+	/* Prepared per-algorithm contexts, duplicated for each verification
+	 * and never used directly, so that verifying is thread-safe: HMAC
+	 * contexts with the key set (HS*); verify contexts with padding and
+	 * digest set, fed the digest we compute with a fetched EVP_MD (RS, PS,
+	 * ES: cheaper than EVP_DigestVerify, which copies its context again);
+	 * a DigestVerify context for EdDSA, which hashes by itself. */
 	EVP_MAC_CTX *mac[KC_ALG__COUNT];
-	EVP_MD_CTX *md[KC_ALG__COUNT];
+	EVP_PKEY_CTX *pk[KC_ALG__COUNT];
+	EVP_MD *digest[KC_ALG__COUNT];
+	EVP_MD_CTX *md;
 };
 
 struct kc_keyset {
@@ -109,8 +114,10 @@ key_free(kc_key *k)
 		return;
 	for (int a = 0; a < KC_ALG__COUNT; a++) {
 		EVP_MAC_CTX_free(k->mac[a]);
-		EVP_MD_CTX_free(k->md[a]);
+		EVP_PKEY_CTX_free(k->pk[a]);
+		EVP_MD_free(k->digest[a]);
 	}
+	EVP_MD_CTX_free(k->md);
 	EVP_PKEY_free(k->pkey);
 	if (k->secret != NULL)
 		OPENSSL_cleanse(k->secret, k->secret_len);
@@ -253,29 +260,43 @@ done:
 /* ---- preparing a key ---------------------------------------------------- */
 
 static bool
-prepare_md_ctx(kc_key *k, kc_alg alg)
+prepare_verify_ctx(kc_key *k, kc_alg alg)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	EVP_PKEY_CTX *pctx = NULL;
+	if (k->type == KC_KEY_ED25519) {
+		/* EdDSA signs the message itself (RFC 8037 §3.1): no digest. */
+		if (k->md != NULL)
+			return true;
+		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+		if (ctx == NULL || EVP_DigestVerifyInit_ex(ctx, NULL, NULL, NULL, NULL, k->pkey, NULL) != 1) {
+			EVP_MD_CTX_free(ctx);
+			return false;
+		}
+		k->md = ctx;
+		return true;
+	}
 	const char *dname = kc_alg_digest_name(alg);
-	if (ctx == NULL)
-		return false;
-	if (EVP_DigestVerifyInit_ex(ctx, &pctx, dname, NULL, NULL, k->pkey, NULL) != 1)
+	EVP_MD *md = EVP_MD_fetch(NULL, dname, NULL);
+	EVP_PKEY_CTX *pctx = md ? EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL) : NULL;
+	if (pctx == NULL || EVP_PKEY_verify_init(pctx) != 1)
 		goto fail;
 	if (alg == KC_ALG_PS256 || alg == KC_ALG_PS384 || alg == KC_ALG_PS512) {
 		/* RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash. */
 		if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-		    EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, dname, NULL) != 1 ||
+		    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1 ||
 		    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1)
 			goto fail;
 	} else if (k->type == KC_KEY_RSA) {
 		if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)
 			goto fail;
 	}
-	k->md[alg] = ctx;
+	if (EVP_PKEY_CTX_set_signature_md(pctx, md) != 1)
+		goto fail;
+	k->pk[alg] = pctx;
+	k->digest[alg] = md;
 	return true;
 fail:
-	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_CTX_free(pctx);
+	EVP_MD_free(md);
 	return false;
 }
 
@@ -367,7 +388,7 @@ finish_key(kc_keyset *ks, kc_key *k, const char *label, kc_warn_fn warn, void *w
 				goto internal;
 		}
 		for (int a = 1; a < KC_ALG__COUNT; a++)
-			if ((algs & KC_ALG_BIT(a)) && !prepare_md_ctx(k, (kc_alg)a))
+			if ((algs & KC_ALG_BIT(a)) && !prepare_verify_ctx(k, (kc_alg)a))
 				goto internal;
 	}
 	k->accepts = algs;
@@ -978,18 +999,23 @@ kc_key_verify(const kc_key *k, kc_alg alg, const unsigned char *data, size_t dat
 		return KC_TOK_BAD_SIGNATURE;
 	}
 
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	if (ctx == NULL)
-		return KC_TOK_INTERNAL;
 	kc_token_reason r = KC_TOK_INTERNAL;
-	if (EVP_MD_CTX_copy_ex(ctx, k->md[alg]) != 1)
-		goto done;
-	/* EVP_DigestVerify is the one-shot form EdDSA requires; for the others
-	 * it hashes and verifies in one call. */
-	int v = EVP_DigestVerify(ctx, sig, sig_len, data, data_len);
-	r = v == 1 ? KC_TOK_OK : KC_TOK_BAD_SIGNATURE;
-done:
-	EVP_MD_CTX_free(ctx);
+	if (k->type == KC_KEY_ED25519) {
+		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+		if (ctx != NULL && EVP_MD_CTX_copy_ex(ctx, k->md) == 1)
+			r = EVP_DigestVerify(ctx, sig, sig_len, data, data_len) == 1 ?
+			    KC_TOK_OK : KC_TOK_BAD_SIGNATURE;
+		EVP_MD_CTX_free(ctx);
+	} else {
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned int md_len = 0;
+		EVP_PKEY_CTX *ctx = NULL;
+		if (EVP_Digest(data, data_len, md, &md_len, k->digest[alg], NULL) == 1 &&
+		    (ctx = EVP_PKEY_CTX_dup(k->pk[alg])) != NULL)
+			r = EVP_PKEY_verify(ctx, sig, sig_len, md, md_len) == 1 ?
+			    KC_TOK_OK : KC_TOK_BAD_SIGNATURE;
+		EVP_PKEY_CTX_free(ctx);
+	}
 	ERR_clear_error();
 	return r;
 }

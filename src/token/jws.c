@@ -8,56 +8,19 @@
 
 #include "token/b64url.h"
 
-/* Depth of the deepest array or object, not counting brackets inside
- * strings. Done before jansson parses, so its recursion stays bounded. */
-static bool
-json_depth_ok(const char *buf, size_t len, int max)
+const kc_json *
+kc_jws_parse_json(kc_arena *arena, const char *buf, size_t len, kc_token_reason *why)
 {
-	int depth = 0;
-	bool in_string = false;
-	for (size_t i = 0; i < len; i++) {
-		char c = buf[i];
-		if (in_string) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = false;
-		} else if (c == '"') {
-			in_string = true;
-		} else if (c == '{' || c == '[') {
-			if (++depth > max)
-				return false;
-		} else if (c == '}' || c == ']') {
-			depth--;
-		}
+	kc_json_error err;
+	const kc_json *v = kc_json_parse(arena, buf, len, KC_JSON_MAX_DEPTH, &err);
+	switch (err) {
+	case KC_JSON_OK: *why = KC_TOK_OK; break;
+	case KC_JSON_ERR_DUPLICATE: *why = KC_TOK_DUPLICATE_MEMBER; break;
+	case KC_JSON_ERR_DEPTH: *why = KC_TOK_TOO_DEEP; break;
+	case KC_JSON_ERR_NOMEM: *why = KC_TOK_INTERNAL; break;
+	case KC_JSON_ERR_SYNTAX: *why = KC_TOK_BAD_JSON; break;
 	}
-	return true;
-}
-
-json_t *
-kc_json_parse_strict(const char *buf, size_t len, kc_token_reason *why)
-{
-	if (!json_depth_ok(buf, len, KC_JSON_MAX_DEPTH)) {
-		*why = KC_TOK_TOO_DEEP;
-		return NULL;
-	}
-	json_error_t err;
-	/* No JSON_ALLOW_NUL: a NUL inside a string is refused, so C strings
-	 * taken from claims can never be cut short. */
-	json_t *v = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
-	if (v == NULL) {
-		*why = json_error_code(&err) == json_error_duplicate_key ?
-		    KC_TOK_DUPLICATE_MEMBER : KC_TOK_BAD_JSON;
-		return NULL;
-	}
-	*why = KC_TOK_OK;
 	return v;
-}
-
-static void
-decref(void *p)
-{
-	json_decref(p);
 }
 
 /* RFC 7515 §4.1.9: typ is a media type, compared case-insensitively, and
@@ -113,22 +76,20 @@ kc_jws_verify(const kc_keyset *ks, const char *token, size_t len, const kc_jws_o
 	payload[payload_len] = '\0';
 
 	kc_token_reason why;
-	json_t *h = kc_json_parse_strict((const char *)header, header_len, &why);
+	const kc_json *h = kc_jws_parse_json(arena, (const char *)header, header_len, &why);
 	if (h == NULL)
 		return why == KC_TOK_BAD_JSON ? KC_TOK_BAD_HEADER : why;
-	if (kc_arena_defer(arena, decref, h) != 0)
-		return KC_TOK_INTERNAL;
-	if (!json_is_object(h))
+	if (!kc_json_is_object(h))
 		return KC_TOK_BAD_HEADER;
 
 	/* RFC 7515 §4.1.1 and RFC 8725 §3.1: alg is required, exact, never none. */
-	const json_t *jalg = json_object_get(h, "alg");
+	const kc_json *jalg = kc_json_get(h, "alg");
 	if (jalg == NULL)
 		return KC_TOK_ALG_NONE;
-	if (!json_is_string(jalg))
+	size_t alg_len;
+	const char *alg_name = kc_json_string(jalg, &alg_len);
+	if (alg_name == NULL)
 		return KC_TOK_BAD_HEADER;
-	const char *alg_name = json_string_value(jalg);
-	size_t alg_len = json_string_length(jalg);
 	if (kc_alg_name_is_none(alg_name, alg_len))
 		return KC_TOK_ALG_NONE;
 	kc_alg alg = kc_alg_from_name(alg_name, alg_len);
@@ -140,27 +101,29 @@ kc_jws_verify(const kc_keyset *ks, const char *token, size_t len, const kc_jws_o
 		return KC_TOK_ALG_NOT_ALLOWED;
 
 	/* RFC 7515 §4.1.11: we implement no extension, so any crit is unknown. */
-	if (json_object_get(h, "crit") != NULL)
+	if (kc_json_get(h, "crit") != NULL)
 		return KC_TOK_CRIT_UNSUPPORTED;
 
-	if (opts && opts->typ) {
-		const json_t *typ = json_object_get(h, "typ");
-		if (!json_is_string(typ) ||
-		    !typ_matches(opts->typ, json_string_value(typ), json_string_length(typ)))
-			return KC_TOK_TYP_MISMATCH;
-	} else if (json_object_get(h, "typ") != NULL && !json_is_string(json_object_get(h, "typ"))) {
+	const kc_json *typ = kc_json_get(h, "typ");
+	if (typ != NULL && !kc_json_is_string(typ))
 		return KC_TOK_BAD_HEADER;
+	if (opts && opts->typ) {
+		size_t typ_len;
+		const char *t = kc_json_string(typ, &typ_len);
+		if (t == NULL || !typ_matches(opts->typ, t, typ_len))
+			return KC_TOK_TYP_MISMATCH;
 	}
 
 	/* The key comes from our key set only: jku, x5u, jwk and x5c are never
 	 * read (RFC 8725 §3.10), and kid is only ever compared, never used as a
 	 * path, query or pattern. */
-	const json_t *jkid = json_object_get(h, "kid");
-	if (jkid != NULL && !json_is_string(jkid))
+	const kc_json *jkid = kc_json_get(h, "kid");
+	if (jkid != NULL && !kc_json_is_string(jkid))
 		return KC_TOK_BAD_HEADER;
+	size_t kid_len = 0;
+	const char *kid = kc_json_string(jkid, &kid_len);
 	const kc_key *key;
-	why = kc_keyset_select(ks, alg, jkid ? json_string_value(jkid) : NULL,
-	    jkid ? json_string_length(jkid) : 0, &key);
+	why = kc_keyset_select(ks, alg, kid, kid_len, &key);
 	if (why != KC_TOK_OK)
 		return why;
 

@@ -15,9 +15,8 @@
 #define KC_TOKEN_JWS_H
 
 #include <stddef.h>
-#include <jansson.h>
-
 #include "core/arena.h"
+#include "core/json.h"
 #include "token/alg.h"
 #include "token/jwk.h"
 #include "token/reason.h"
@@ -35,20 +34,22 @@ typedef struct kc_jws_opts {
 typedef struct kc_jws {
 	kc_alg alg;
 	const kc_key *key;          /* borrowed from the keyset */
-	json_t *header;             /* decref'd when the arena is cleared */
+	const kc_json *header;      /* arena memory */
 	unsigned char *payload;     /* arena memory */
 	size_t payload_len;
 } kc_jws;
 
 /* Verifies a compact JWS. All memory comes from (or is registered on) the
- * arena. On failure *out is left zeroed except what was already known.
+ * arena. On failure *out is zeroed except alg, once it is known.
  * Thread-safe for a shared keyset. */
 kc_token_reason kc_jws_verify(const kc_keyset *ks, const char *token, size_t len,
     const kc_jws_opts *opts, kc_arena *arena, kc_jws *out);
 
-/* Parses JSON the strict way keycard wants for token parts: no duplicate
- * member names, no NUL in strings, depth at most KC_JSON_MAX_DEPTH.
- * Returns the value (caller decrefs) or NULL and the reason. */
-json_t *kc_json_parse_strict(const char *buf, size_t len, kc_token_reason *why);
+/* Parses a token part (header or claims) with core/json.h: no duplicate
+ * member names, no NUL in strings, depth at most KC_JSON_MAX_DEPTH. Returns
+ * the value (arena memory) or NULL and the reason: KC_TOK_BAD_JSON,
+ * KC_TOK_DUPLICATE_MEMBER, KC_TOK_TOO_DEEP or KC_TOK_INTERNAL. */
+const kc_json *kc_jws_parse_json(kc_arena *arena, const char *buf, size_t len,
+    kc_token_reason *why);
 
 #endif

@@ -101,12 +101,6 @@ kc_verifier_keyset(const kc_verifier *v)
 	return v->keys;
 }
 
-static void
-decref(void *p)
-{
-	json_decref(p);
-}
-
 kc_token_reason
 kc_token_verify(const kc_verifier *v, const char *token, size_t len, int64_t now,
     kc_arena *arena, kc_token *out, char *detail, size_t dlen)
@@ -122,11 +116,10 @@ kc_token_verify(const kc_verifier *v, const char *token, size_t len, int64_t now
 			snprintf(detail, dlen, "alg %s", kc_alg_name(jws.alg));
 		return r;
 	}
-	json_t *claims = kc_json_parse_strict((const char *)jws.payload, jws.payload_len, &r);
+	const kc_json *claims = kc_jws_parse_json(arena, (const char *)jws.payload,
+	    jws.payload_len, &r);
 	if (claims == NULL)
 		return r == KC_TOK_BAD_JSON ? KC_TOK_PAYLOAD_NOT_OBJECT : r;
-	if (kc_arena_defer(arena, decref, claims) != 0)
-		return KC_TOK_INTERNAL;
 
 	kc_claims_opts co = {
 		.issuer = v->issuer,

@@ -2,15 +2,14 @@
  *
  * A kc_verifier is built once from keys and options and is then immutable
  * and thread-safe; kc_token_verify() allocates only from the arena it is
- * given (and jansson's own allocations, registered on that arena). */
+ * given: no malloc on the request path. */
 #ifndef KC_TOKEN_VERIFY_H
 #define KC_TOKEN_VERIFY_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
-
 #include "core/arena.h"
+#include "core/json.h"
 #include "token/jwk.h"
 #include "token/jws.h"
 #include "token/reason.h"
@@ -36,8 +35,8 @@ const kc_keyset *kc_verifier_keyset(const kc_verifier *v);
 typedef struct kc_token {
 	kc_alg alg;
 	const kc_key *key;     /* borrowed from the verifier */
-	json_t *header;        /* arena-owned */
-	json_t *claims;        /* arena-owned, a JSON object */
+	const kc_json *header; /* arena memory */
+	const kc_json *claims; /* arena memory, a JSON object */
 } kc_token;
 
 /* Verifies a JWT: signature layer (jws.h) then claims (claims.h).
