@@ -64,22 +64,23 @@ kc_claims_check(const kc_json *claims, const kc_claims_opts *o, char *detail, si
 	if (!kc_json_is_object(claims))
 		return KC_TOK_PAYLOAD_NOT_OBJECT;
 
-	/* RFC 7519 §2: NumericDate is a JSON number; a string or bool is not. */
+	/* RFC 7519 §2: NumericDate is a JSON number; a string, bool or null is
+	 * not (a null exp must never read as "no expiry"). */
 	for (size_t i = 0; i < sizeof(numeric) / sizeof(numeric[0]); i++) {
-		const kc_json *v = claim(claims, numeric[i]);
+		const kc_json *v = kc_json_get(claims, numeric[i]);
 		if (v != NULL && !kc_json_is_number(v)) {
 			set_detail(detail, dlen, numeric[i]);
 			return KC_TOK_BAD_CLAIM;
 		}
 	}
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
-		const kc_json *v = claim(claims, strings[i]);
+		const kc_json *v = kc_json_get(claims, strings[i]);
 		if (v != NULL && !kc_json_is_string(v)) {
 			set_detail(detail, dlen, strings[i]);
 			return KC_TOK_BAD_CLAIM;
 		}
 	}
-	const kc_json *aud = claim(claims, "aud");
+	const kc_json *aud = kc_json_get(claims, "aud");
 	if (aud != NULL && !kc_json_is_string(aud)) {
 		if (!kc_json_is_array(aud)) {
 			set_detail(detail, dlen, "aud");

@@ -1,9 +1,10 @@
 /* claims.h: JWT claim checks (RFC 7519 §4.1, RFC 8725 §3.8-3.9).
  *
- * exp and nbf are NumericDates and must be JSON numbers; the token is valid
+ * exp, nbf and iat are NumericDates and must be JSON numbers when present
+ * (null is not a number); iss, sub and jti strings; the token is valid
  * iff now < exp + leeway and now >= nbf - leeway (either check is skipped
- * when the claim is absent, unless it is required). iat, when present, must
- * be a number. iss is compared byte for byte; aud may be a string or an
+ * when the claim is absent, unless it is required; a required claim that is
+ * null counts as absent). iss is compared byte for byte; aud may be a string or an
  * array of strings and must contain one of the configured audiences. */
 #ifndef KC_TOKEN_CLAIMS_H
 #define KC_TOKEN_CLAIMS_H

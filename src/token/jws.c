@@ -78,14 +78,14 @@ kc_jws_verify(const kc_keyset *ks, const char *token, size_t len, const kc_jws_o
 	kc_token_reason why;
 	const kc_json *h = kc_jws_parse_json(arena, (const char *)header, header_len, &why);
 	if (h == NULL)
-		return why == KC_TOK_BAD_JSON ? KC_TOK_BAD_HEADER : why;
+		return why;
 	if (!kc_json_is_object(h))
 		return KC_TOK_BAD_HEADER;
 
 	/* RFC 7515 §4.1.1 and RFC 8725 §3.1: alg is required, exact, never none. */
 	const kc_json *jalg = kc_json_get(h, "alg");
 	if (jalg == NULL)
-		return KC_TOK_ALG_NONE;
+		return KC_TOK_BAD_HEADER;
 	size_t alg_len;
 	const char *alg_name = kc_json_string(jalg, &alg_len);
 	if (alg_name == NULL)

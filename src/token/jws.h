@@ -6,7 +6,9 @@
  *
  * Checks, in order: size limit; exactly three segments, each canonical
  * base64url (the signature may not be empty); header is a JSON object with no
- * duplicate member names and bounded depth; "alg" is a string naming a known
+ * duplicate member names and bounded depth (KC_TOK_BAD_JSON,
+ * KC_TOK_DUPLICATE_MEMBER, KC_TOK_TOO_DEEP); "alg" is present (else
+ * KC_TOK_BAD_HEADER) and a string naming a known
  * algorithm, never "none"; the allow-list; "crit" (no extension is supported,
  * so any "crit" is refused, RFC 7515 §4.1.11); "typ" when required; "kid", if
  * present, a string; then key selection and the signature. "jku", "x5u",

@@ -119,7 +119,7 @@ kc_token_verify(const kc_verifier *v, const char *token, size_t len, int64_t now
 	const kc_json *claims = kc_jws_parse_json(arena, (const char *)jws.payload,
 	    jws.payload_len, &r);
 	if (claims == NULL)
-		return r == KC_TOK_BAD_JSON ? KC_TOK_PAYLOAD_NOT_OBJECT : r;
+		return r;
 
 	kc_claims_opts co = {
 		.issuer = v->issuer,
