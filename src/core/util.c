@@ -92,9 +92,10 @@ kc_parse_duration(const char *s, int64_t *seconds)
 	int64_t v = 0;
 	const char *p = s;
 	for (; *p >= '0' && *p <= '9'; p++) {
-		if (v > (INT64_MAX - 9) / 10)
+		int digit = *p - '0';
+		if (v > (INT64_MAX - digit) / 10)
 			return false;
-		v = v * 10 + (*p - '0');
+		v = v * 10 + digit;
 	}
 	int64_t mult = 1;
 	switch (*p) {
