@@ -29,10 +29,14 @@ struct kc_arena {
 	struct cleanup *cleanups;
 };
 
+/* No single request needs more; refusing early keeps a bogus size from
+ * ever reaching malloc. */
+#define KC_ARENA_MAX_CHUNK ((size_t)1 << 30)
+
 static struct chunk *
 chunk_new(size_t size)
 {
-	if (size > SIZE_MAX - sizeof(struct chunk))
+	if (size > KC_ARENA_MAX_CHUNK)
 		return NULL;
 	struct chunk *c = malloc(sizeof(*c) + size);
 	if (c == NULL)

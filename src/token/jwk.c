@@ -57,6 +57,7 @@ struct kc_keyset {
 
 /* ---- small helpers ------------------------------------------------------ */
 
+/* One line, printable: messages may quote input (jansson's "near '…'"). */
 static void
 fmt(char *buf, size_t len, const char *f, ...)
 {
@@ -66,6 +67,9 @@ fmt(char *buf, size_t len, const char *f, ...)
 	va_start(ap, f);
 	vsnprintf(buf, len, f, ap);
 	va_end(ap);
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 }
 
 /* A printable, bounded rendering of an untrusted kid for messages. */
