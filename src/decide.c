@@ -260,9 +260,11 @@ token_stage(struct kc_decide_state *st)
 		}
 		st->ctx.issuer = is;
 	}
-	if (r == KC_TOK_OK && route->accept != NULL && st->ctx.issuer != route->accept) {
+	if (r == KC_TOK_OK && route->accept != 0 &&
+	    !(route->accept & (1u << (uint32_t)(st->ctx.issuer - st->p->issuers)))) {
+		/* Valid, but from an issuer this route does not take (§7.4). */
 		r = KC_TOK_ISSUER_MISMATCH;
-		snprintf(detail, sizeof(detail), "route accepts issuer %s only", route->accept->name);
+		snprintf(detail, sizeof(detail), "issuer %s is not accepted here", st->ctx.issuer->name);
 	}
 	d->token_reason = r;
 	if (r != KC_TOK_OK) {

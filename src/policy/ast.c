@@ -65,6 +65,79 @@ kc_ast_expr_binary(struct kc_parse *ps, kc_ast_expr_kind kind, kc_span span, kc_
 	return e;
 }
 
+kc_ast_expr *
+kc_ast_expr_test(struct kc_parse *ps, kc_ast_expr_kind kind, kc_span span, kc_span op_span,
+    kc_ast_value *lhs, kc_ast_value *rhs)
+{
+	kc_ast_expr *e = kc_ast_expr_new(ps, kind, span);
+	if (e != NULL) {
+		e->op_span = op_span;
+		e->lhs = lhs;
+		e->rhs = rhs;
+	}
+	return e;
+}
+
+kc_ast_rule *
+kc_ast_rule_new(struct kc_parse *ps, kc_ast_rule_kind kind, kc_span span, kc_ast_str label,
+    kc_ast_expr *cond, const kc_ast_response *resp)
+{
+	kc_ast_rule *r = kc_ast_alloc(ps, sizeof(*r));
+	if (r != NULL) {
+		r->kind = kind;
+		r->span = span;
+		r->label = label;
+		r->cond = cond;
+		if (resp != NULL)
+			r->resp = *resp;
+	}
+	return r;
+}
+
+kc_ast_scope_stmt *
+kc_ast_scope_stmt_new(struct kc_parse *ps, kc_ast_scope_stmt_kind kind, kc_span span,
+    kc_ast_strlist *names, const kc_ast_str *subject)
+{
+	kc_ast_scope_stmt *st = kc_ast_alloc(ps, sizeof(*st));
+	if (st != NULL) {
+		st->kind = kind;
+		st->span = span;
+		st->names = names;
+		if (subject != NULL)
+			st->subject = *subject;
+	}
+	return st;
+}
+
+kc_ast_item *
+kc_ast_list_item(struct kc_parse *ps, kc_span span, kc_ast_str name, bool cidr,
+    kc_ast_strlist *items, const kc_ast_str *file)
+{
+	kc_ast_list *l = kc_ast_alloc(ps, sizeof(*l));
+	kc_ast_item *it = l != NULL ? kc_ast_item_new(ps, KC_I_LIST, span) : NULL;
+	if (it == NULL)
+		return NULL;
+	l->name = name;
+	l->cidr = cidr;
+	l->items = items;
+	if (file != NULL)
+		l->file = *file;
+	it->list = l;
+	return it;
+}
+
+kc_ast_accept *
+kc_ast_accept_new(struct kc_parse *ps, bool issuer, kc_ast_str name, kc_ast_accept *next)
+{
+	kc_ast_accept *a = kc_ast_alloc(ps, sizeof(*a));
+	if (a != NULL) {
+		a->issuer = issuer;
+		a->name = name;
+		a->next = next;
+	}
+	return a;
+}
+
 kc_ast_strlist *
 kc_ast_strlist_new(struct kc_parse *ps, kc_ast_str s, kc_ast_strlist *next)
 {
@@ -168,4 +241,16 @@ kc_ast_set_once(struct kc_parse *ps, kc_ast_str *dst, kc_ast_str s, const char *
 		kc_ast_duplicate(ps, what, kw, dst->span);
 	else
 		*dst = s;
+}
+
+kc_ast_accept *
+kc_ast_accept_concat(kc_ast_accept *a, kc_ast_accept *b)
+{
+	if (a == NULL)
+		return b;
+	kc_ast_accept *t = a;
+	while (t->next != NULL)
+		t = t->next;
+	t->next = b;
+	return a;
 }

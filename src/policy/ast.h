@@ -123,6 +123,13 @@ typedef struct kc_ast_let {
 
 typedef enum kc_ast_auth { KC_AUTH_UNSET = 0, KC_AUTH_REQUIRED, KC_AUTH_OPTIONAL, KC_AUTH_NONE } kc_ast_auth;
 
+/* `accept jwt, issuer corp;`: which tokens a resource or route takes. */
+typedef struct kc_ast_accept {
+	bool issuer;                    /* `issuer NAME`; else a bare kind word ("jwt") */
+	kc_ast_str name;
+	struct kc_ast_accept *next;
+} kc_ast_accept;
+
 /* ---- routes and resources -------------------------------------------------- */
 
 /* The methods of a route as a bitmask; ANY sets them all. */
@@ -138,6 +145,7 @@ typedef struct kc_ast_route {
 	kc_ast_str path;                /* as written: /devices/{id:slug} */
 	kc_ast_auth auth;
 	kc_span auth_span;
+	kc_ast_accept *accept;          /* NULL: the resource's */
 	kc_ast_let *lets;
 	kc_ast_rule *rules;
 	kc_ast_export *exports;
@@ -151,6 +159,7 @@ typedef struct kc_ast_resource {
 	kc_ast_str mount;               /* s == NULL: "/" */
 	kc_ast_auth auth;
 	kc_span auth_span;
+	kc_ast_accept *accept;          /* NULL: any configured issuer */
 	kc_ast_let *lets;
 	kc_ast_rule *rules;
 	kc_ast_export *exports;
@@ -197,7 +206,7 @@ typedef struct kc_ast_scope_stmt {
 	kc_ast_strlist *names;          /* SOURCE/DECLARE strings; ENTITY types; IMPLIES targets; ALIAS members */
 	kc_ast_strlist *perms;          /* ENTITY permission letters */
 	kc_ast_str imp_from, imp_to;    /* ENTITY `implies w -> r` (s NULL if absent) */
-	kc_ast_str subject;             /* DECLARE_FILE path; IMPLIES source scope; ALIAS @name */
+	kc_ast_str subject;             /* DECLARE_FILE path; IMPLIES source scope; ALIAS name (no '@') */
 	struct kc_ast_scope_stmt *next;
 } kc_ast_scope_stmt;
 

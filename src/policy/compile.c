@@ -1282,6 +1282,46 @@ auth_of(kc_ast_auth a, kc_auth dflt)
 	return dflt;
 }
 
+/* `accept jwt, issuer NAME, ...` as a mask of issuer indices (§7.4). */
+static uint32_t
+accept_mask(cc *c, const kc_ast_accept *list, uint32_t inherited)
+{
+	if (list == NULL)
+		return inherited;
+	uint32_t mask = 0;
+	bool any = false;
+	for (const kc_ast_accept *a = list; a != NULL; a = a->next) {
+		if (!a->issuer) {
+			if (strcmp(a->name.s, "jwt") == 0) {
+				any = true;
+			} else {
+				static const char *const kinds[] = { "jwt" };
+				err(c, a->name.span, "unknown token kind '%s': v1 accepts 'jwt' or 'issuer NAME'",
+				    a->name.s);
+				cc_suggest(c, a->name.s, kinds, 1);
+			}
+			continue;
+		}
+		uint32_t i;
+		for (i = 0; i < c->p->n_issuers; i++)
+			if (strcmp(c->p->issuers[i].name, a->name.s) == 0)
+				break;
+		if (i == c->p->n_issuers) {
+			const char *cand[32];
+			uint32_t n = c->p->n_issuers < 32 ? c->p->n_issuers : 32;
+			for (uint32_t k = 0; k < n; k++)
+				cand[k] = c->p->issuers[k].name;
+			err(c, a->name.span, "unknown issuer '%s'", a->name.s);
+			cc_suggest(c, a->name.s, cand, n);
+		} else if (i >= 32) {
+			err(c, a->name.span, "'accept issuer' works with the first 32 issuers");
+		} else {
+			mask |= 1u << i;
+		}
+	}
+	return any ? 0 : mask;
+}
+
 static char *
 join_mount(cc *c, const char *mount, const char *path)
 {
@@ -1312,7 +1352,7 @@ compile_route(cc *c, kc_resource_def *res, const kc_ast_route *ar, kc_route_def 
 	rd->methods = ar->methods;
 	rd->span = ar->span;
 	rd->auth = auth_of(ar->auth, res->auth);
-	rd->accept = res->accept;
+	rd->accept = accept_mask(c, ar->accept, res->accept);
 	rd->pattern = join_mount(c, res->mount, ar->path.s);
 	char msg[200];
 	size_t off = 0;
@@ -1364,6 +1404,29 @@ compile_route(cc *c, kc_resource_def *res, const kc_ast_route *ar, kc_route_def 
 			warn(c, at, "capture '{%s}' is never used", rd->pat.caps[i].name);
 		}
 	}
+	/* §2.5: on an `auth none` route the token is never read, so a rule
+	 * that reads it would always see it missing. */
+	if (rd->auth == KC_A_NONE) {
+		for (int pass = 0; pass < 2; pass++) {
+			const kc_rule *rules = pass ? rd->rules : res->rules;
+			uint32_t n = pass ? rd->n_rules : res->n_rules;
+			for (uint32_t i = 0; i < n; i++) {
+				if (!rules[i].needs_token)
+					continue;
+				err(c, rules[i].span, "this rule reads the token, but route '%s' is 'auth none'",
+				    rd->pattern);
+				kc_diag_note(c->d, ar->span, "the token is never read on this route, so the rule would always see it missing");
+				kc_diag_hint(c->d, "use 'auth optional' to read a token when one is sent");
+			}
+		}
+	}
+	bool any_allow = false;
+	for (uint32_t i = 0; i < rd->n_rules; i++)
+		any_allow |= rd->rules[i].kind == KC_R_ALLOW;
+	for (uint32_t i = 0; i < res->n_rules; i++)
+		any_allow |= res->rules[i].kind == KC_R_ALLOW;
+	if (!any_allow)
+		warn(c, ar->span, "route '%s' has no allow rule: it refuses every request", rd->pattern);
 	c->route = NULL;
 	c->n_lets[2] = 0;
 	c->p->n_routes++;
@@ -1377,6 +1440,7 @@ compile_resource(cc *c, const kc_ast_resource *ar, kc_resource_def *res)
 	res->span = ar->name.span;
 	res->mount = ar->mount.s ? dup(c, ar->mount.s) : "/";
 	res->auth = auth_of(ar->auth, KC_A_REQUIRED);
+	res->accept = accept_mask(c, ar->accept, 0);
 	for (uint32_t i = 0; i < p->n_resources; i++) {
 		if (strcmp(p->resources[i].name, res->name) == 0) {
 			err(c, ar->name.span, "resource '%s' is defined twice", res->name);

@@ -51,7 +51,9 @@ struct kc_lex {
 	} braces[KC_LEX_MAX_BRACES];
 	bool skipping;              /* skipping a block until depth is skip_depth */
 	uint32_t skip_depth;
+	bool skip_silent;           /* end the skip without a ';' of its own */
 	bool absorb_semi;           /* drop a ';' right after a skipped block */
+	int last_tok;
 	bool oom;                   /* an allocation failed: stop quietly */
 	jmp_buf fatal;              /* flex's fatal errors land here (kc_lex_open) */
 };
@@ -85,7 +87,19 @@ kc_ast_value *kc_ast_value_new(struct kc_parse *ps, kc_ast_value_kind kind, kc_s
 kc_ast_expr *kc_ast_expr_new(struct kc_parse *ps, kc_ast_expr_kind kind, kc_span span);
 kc_ast_expr *kc_ast_expr_binary(struct kc_parse *ps, kc_ast_expr_kind kind, kc_span span,
     kc_span op_span, kc_ast_expr *a, kc_ast_expr *b);
+/* A test: lhs op rhs (rhs NULL for has()). */
+kc_ast_expr *kc_ast_expr_test(struct kc_parse *ps, kc_ast_expr_kind kind, kc_span span,
+    kc_span op_span, kc_ast_value *lhs, kc_ast_value *rhs);
+/* resp NULL: no response (allow). */
+kc_ast_rule *kc_ast_rule_new(struct kc_parse *ps, kc_ast_rule_kind kind, kc_span span,
+    kc_ast_str label, kc_ast_expr *cond, const kc_ast_response *resp);
+kc_ast_scope_stmt *kc_ast_scope_stmt_new(struct kc_parse *ps, kc_ast_scope_stmt_kind kind,
+    kc_span span, kc_ast_strlist *names, const kc_ast_str *subject);
+/* A `list` item: inline items, or file when not NULL. */
+kc_ast_item *kc_ast_list_item(struct kc_parse *ps, kc_span span, kc_ast_str name, bool cidr,
+    kc_ast_strlist *items, const kc_ast_str *file);
 kc_ast_strlist *kc_ast_strlist_new(struct kc_parse *ps, kc_ast_str s, kc_ast_strlist *next);
+kc_ast_accept *kc_ast_accept_new(struct kc_parse *ps, bool issuer, kc_ast_str name, kc_ast_accept *next);
 kc_ast_issuer *kc_ast_issuer_new(struct kc_parse *ps);
 kc_ast_resource *kc_ast_resource_new(struct kc_parse *ps);
 kc_ast_route *kc_ast_route_new(struct kc_parse *ps);
@@ -99,6 +113,7 @@ void *kc_ast_reverse(void *head, size_t next_off);
 #define KC_AST_REVERSE(type, head) ((type *)kc_ast_reverse((head), offsetof(type, next)))
 /* a followed by b (either may be NULL). */
 kc_ast_strlist *kc_ast_strlist_concat(kc_ast_strlist *a, kc_ast_strlist *b);
+kc_ast_accept *kc_ast_accept_concat(kc_ast_accept *a, kc_ast_accept *b);
 /* Prepends the exports of list (in source order) to *rev (newest first). */
 void kc_ast_exports_prepend(kc_ast_export **rev, kc_ast_export *list);
 

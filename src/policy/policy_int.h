@@ -216,7 +216,7 @@ typedef struct kc_route_def {
 	char *pattern;               /* mount + path */
 	kc_route_pattern pat;
 	kc_auth auth;
-	const kc_issuer *accept;     /* NULL: any issuer */
+	uint32_t accept;             /* bit per issuer index; 0: any issuer */
 	kc_rule *rules;
 	uint32_t n_rules;
 	kc_export *exports;
@@ -229,7 +229,7 @@ typedef struct kc_resource_def {
 	const char *name;
 	const char *mount;
 	kc_auth auth;
-	const kc_issuer *accept;
+	uint32_t accept;             /* bit per issuer index; 0: any issuer */
 	kc_rule *rules;
 	uint32_t n_rules;
 	kc_export *exports;
