@@ -35,6 +35,9 @@ struct kc_decide_state {
 static void trace_add(struct kc_decide_state *st, const char *stage, kc_span at,
     const char *label, const char *text, int result, const char *outcome);
 static const char *span_text(kc_arena *a, kc_span at);
+static void trace_rule(struct kc_decide_state *st, const kc_rule *r, bool v, const char *outcome);
+static const char *atom_detail(struct kc_decide_state *st, const kc_atom *a);
+static void trace_atoms(struct kc_decide_state *st, const kc_node *n);
 
 static char *
 afmt(kc_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -304,14 +307,28 @@ kind_name(kc_rule_kind k)
 	return k == KC_R_ALLOW ? "allow" : k == KC_R_DENY ? "deny" : "require";
 }
 
+static void
+trace_rule(struct kc_decide_state *st, const kc_rule *r, bool v, const char *outcome)
+{
+	if (st->trace == NULL)
+		return;
+	kc_trace_line *before = st->trace->last;
+	trace_add(st, r->origin[0] == 'g' ? "gate" : kind_name(r->kind), r->span, r->label,
+	    r->cond ? span_text(st->arena, r->cond->span) : NULL, r->cond ? v : -1, outcome);
+	if (st->trace->last != before && r->cond != NULL && r->cond->kind == KC_N_ATOM)
+		st->trace->last->detail = atom_detail(st, r->cond->atom);
+	/* --explain=full: every atom of the rule, those short-circuit skipped too. */
+	if (st->trace->full && r->cond != NULL && r->cond->kind != KC_N_ATOM)
+		trace_atoms(st, r->cond);
+}
+
 /* Whether a deny or require fires. */
 static bool
 fires(struct kc_decide_state *st, const kc_rule *r)
 {
 	bool v = r->cond == NULL ? true : kc_eval_node(&st->ctx, r->cond);
 	bool fired = r->kind == KC_R_REQUIRE ? !v : v;
-	trace_add(st, r->origin[0] == 'g' ? "gate" : kind_name(r->kind), r->span, r->label,
-	    r->cond && st->trace ? span_text(st->arena, r->cond->span) : NULL, r->cond ? v : -1, r->kind == KC_R_REQUIRE ? (v ? "holds" : "FIRES") :
+	trace_rule(st, r, v, r->kind == KC_R_REQUIRE ? (v ? "holds" : "FIRES") :
 	    (fired ? "FIRES" : "not fired"));
 	return fired;
 }
@@ -383,16 +400,74 @@ allow_pass(struct kc_decide_state *st, const kc_rule *rules, uint32_t n)
 		if (r->kind != KC_R_ALLOW)
 			continue;
 		bool v = r->cond == NULL ? true : kc_eval_node(&st->ctx, r->cond);
-		trace_add(st, "allow", r->span, r->label,
-		    r->cond && st->trace ? span_text(st->arena, r->cond->span) : NULL, r->cond ? v : -1,
-		    v ? "ALLOWS" : "not fired");
+		trace_rule(st, r, v, v ? "ALLOWS" : "not fired");
 		if (v)
 			return r;
 	}
 	return NULL;
 }
 
-/* ---- explain: the closest allow ---------------------------------------------------- */
+/* ---- explain: values seen, every atom, the closest allow -------------------------------- */
+
+static const char *
+value_text(struct kc_decide_state *st, const kc_operand *o)
+{
+	if (o == NULL)
+		return NULL;
+	const char *v = kc_eval_render(&st->ctx, o);
+	if (v == NULL)
+		return o->kind == KC_OP_SLOT ? "missing" : NULL;
+	if (o->type == KC_VT_STRING || o->type == KC_VT_IP)
+		return afmt(st->arena, "\"%.200s\"", v);
+	return v;
+}
+
+/* What an atom saw, e.g. "0oa1mobile" == "0oa9kiosk", for the trace. */
+static const char *
+atom_detail(struct kc_decide_state *st, const kc_atom *a)
+{
+	const char *l = value_text(st, a->lhs);
+	switch (a->op) {
+	case KC_A_CMP: {
+		static const char *const ops[] = { "==", "!=", "<", "<=", ">", ">=" };
+		const char *r = value_text(st, a->rhs);
+		return afmt(st->arena, "%s %s %s", l ? l : "missing", ops[a->cmp % 6], r ? r : "missing");
+	}
+	case KC_A_IN_SET:
+	case KC_A_IN_CIDR:
+	case KC_A_IN_LIST:
+	case KC_A_LIKE:
+	case KC_A_HAS:
+	case KC_A_BOOL:
+	case KC_A_STARTS:
+	case KC_A_ENDS:
+	case KC_A_AGE:
+		return l ? afmt(st->arena, "value %s", l) : NULL;
+	case KC_A_SCOPE:
+	case KC_A_HAS_ENTITY:
+		return st->ctx.scope_text ? afmt(st->arena, "token scopes: %.300s", st->ctx.scope_text) :
+		    "the token has no scopes";
+	default:
+		return NULL;
+	}
+}
+
+static void
+trace_atoms(struct kc_decide_state *st, const kc_node *n)
+{
+	if (n == NULL)
+		return;
+	if (n->kind == KC_N_ATOM) {
+		bool v = kc_eval_atom(&st->ctx, n->atom);
+		kc_trace_line *before = st->trace->last;
+		trace_add(st, "atom", n->span, NULL, span_text(st->arena, n->span), v, NULL);
+		if (st->trace->last != before)
+			st->trace->last->detail = atom_detail(st, n->atom);
+		return;
+	}
+	trace_atoms(st, n->a);
+	trace_atoms(st, n->b);
+}
 
 static const char *
 span_text(kc_arena *a, kc_span at)

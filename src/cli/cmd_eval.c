@@ -123,6 +123,8 @@ print_trace(FILE *f, const kc_trace *t, bool full)
 		    l->label ? l->label : "", l->label ? "\" " : "");
 		if (l->text)
 			fprintf(f, " %s", l->text);
+		if (l->detail)
+			fprintf(f, "\n%-10s %-16s   %s", "", "", l->detail);
 		if (l->result >= 0)
 			fprintf(f, "   -> %s", l->result ? "true" : "false");
 		if (l->outcome)
@@ -171,6 +173,8 @@ decision_json(const kc_decision *d, const kc_trace *t)
 			json_object_set_new(e, "result", json_boolean(l->result));
 		if (l->outcome)
 			json_object_set_new(e, "outcome", json_string(l->outcome));
+		if (l->detail)
+			json_object_set_new(e, "values", json_string(l->detail));
 		json_array_append_new(tr, e);
 	}
 	json_object_set_new(o, "trace", tr);
@@ -334,7 +338,7 @@ kc_cmd_eval(int argc, char **argv)
 		.synthetic_claims_len = claims_len,
 	};
 	kc_decision d;
-	kc_trace trace = { 0 };
+	kc_trace trace = { .full = strcmp(explain, "full") == 0 || strcmp(explain, "json") == 0 };
 	bool want_trace = strcmp(explain, "decision") != 0;
 	kc_decide(p, &req, arena, &d, want_trace ? &trace : NULL);
 
