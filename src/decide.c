@@ -363,8 +363,8 @@ derived_hint(struct kc_decide_state *st)
 		const kc_rule *rules = pass ? route->rules : res->rules;
 		uint32_t n = pass ? route->n_rules : res->n_rules;
 		for (uint32_t i = 0; i < n; i++)
-			if (rules[i].kind == KC_R_ALLOW && rules[i].hint_atom != NULL)
-				return kc_eval_scope_hint(&st->ctx, rules[i].hint_atom);
+			if (rules[i].kind == KC_R_ALLOW && rules[i].hint_node != NULL)
+				return kc_eval_scope_hint(&st->ctx, rules[i].hint_node);
 	}
 	return NULL;
 }
@@ -538,7 +538,7 @@ closest_allow(struct kc_decide_state *st)
 	}
 	if (o < sizeof(buf) && best_n == 1 && best_fail[0]->kind == KC_N_ATOM &&
 	    best_fail[0]->atom->op == KC_A_SCOPE) {
-		const char *hint = kc_eval_scope_hint(&st->ctx, best_fail[0]->atom);
+		const char *hint = kc_eval_scope_hint(&st->ctx, best_fail[0]);
 		if (hint != NULL)
 			snprintf(buf + o, sizeof(buf) - o, " (the token lacks %s)", hint);
 	}

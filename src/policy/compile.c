@@ -847,6 +847,17 @@ static void
 build_implies(cc *c, const kc_policy_files *files)
 {
 	kc_policy *p = c->p;
+	/* Every scope an implies names gets its id first, whatever the file
+	 * order: the table is sized once, for all of them. */
+	for (size_t f = 0; f < files->n; f++)
+		for (kc_ast_item *it = files->files[f].ast->items; it != NULL; it = it->next)
+			if (it->kind == KC_I_SCOPES)
+				for (kc_ast_scope_stmt *st = it->scopes; st != NULL; st = st->next)
+					if (st->kind == KC_SS_IMPLIES) {
+						(void)cc_scope_id(c, st->subject.s, st->subject.len, st->subject.span, true);
+						for (kc_ast_strlist *x = st->names; x != NULL; x = x->next)
+							(void)cc_scope_id(c, x->str.s, x->str.len, x->str.span, true);
+					}
 	uint32_t n = p->n_scopes;
 	p->implies = zalloc(c, (n ? n : 1) * sizeof(*p->implies));
 	if (p->implies == NULL)
@@ -1109,20 +1120,18 @@ node_reads_token(const kc_node *n)
 	return operand_reads_token(a->lhs) || operand_reads_token(a->rhs);
 }
 
-/* The first scope test of an allow rule that is a pure conjunction of
- * scope tests: where the `scope=` hint of a default deny comes from. */
-static const kc_atom *
-hint_of(const kc_node *n)
+/* Whether an allow rule is a pure conjunction of scope tests: then a
+ * default deny's `scope=` hint comes from it (§2.4.4, rule 3). */
+static bool
+pure_scope_conjunction(const kc_node *n)
 {
 	if (n == NULL)
-		return NULL;
+		return false;
 	if (n->kind == KC_N_ATOM)
-		return n->atom->op == KC_A_SCOPE ? n->atom : NULL;
-	if (n->kind == KC_N_AND) {
-		const kc_atom *a = hint_of(n->a), *b = hint_of(n->b);
-		return a != NULL && b != NULL ? a : NULL;
-	}
-	return NULL;
+		return n->atom->op == KC_A_SCOPE;
+	if (n->kind == KC_N_AND)
+		return pure_scope_conjunction(n->a) && pure_scope_conjunction(n->b);
+	return false;
 }
 
 static kc_rule *
@@ -1159,8 +1168,8 @@ compile_rules(cc *c, const kc_ast_rule *rules, uint32_t *n_out, const char *orig
 			if (c->in_gate && allow)
 				err(c, r->span, "gates may only deny: an allow here would admit requests to every route");
 			compile_response(c, &r->resp, &o->resp, allow, r->span);
-			if (allow)
-				o->hint_atom = hint_of(o->cond);
+			if (allow && pure_scope_conjunction(o->cond))
+				o->hint_node = o->cond;
 		}
 	}
 	*n_out = k;

@@ -145,8 +145,8 @@ intern_atom(cc *c, kc_atom *a)
 		const kc_istr *id = e->from_capture ? &e->capture : &e->id;
 		sig_str(&s, id->s, id->len);
 	}
-	for (uint32_t i = 0; i < a->n_bits; i++)
-		sig_add(&s, "b%u", a->bit_ids[i]);
+	for (uint32_t i = 0; i < a->n_members; i++)
+		sig_add(&s, "b%x", a->members[i]);
 	sig_add(&s, "h%u,%u", a->perm, a->etype);
 
 	uint64_t h = kc_policy_hash(s.buf, s.n);
@@ -657,6 +657,7 @@ cc_value(cc *c, const kc_ast_value *v)
 static bool
 scope_arg(cc *c, kc_atom *a, const char *s, size_t len, kc_span at,
     kc_entity_ref *ents, uint32_t *n_ents, uint32_t *bits, uint32_t *n_bits)
+/* bits: the members in written order (see kc_atom.members) */
 {
 	/* Entity shape: perm:type:id with a declared type and permission. */
 	const char *c1 = memchr(s, ':', len);
@@ -672,6 +673,8 @@ scope_arg(cc *c, kc_atom *a, const char *s, size_t len, kc_span at,
 				err(c, at, "too many entity scopes in one test");
 				return false;
 			}
+			if (*n_bits < 64)
+				bits[(*n_bits)++] = KC_MEMBER_ENTITY | *n_ents;
 			kc_entity_ref *e = &ents[(*n_ents)++];
 			e->etype = (uint8_t)ti;
 			e->perms = (uint16_t)(1u << pi);
@@ -783,8 +786,8 @@ scope_test(cc *c, const kc_ast_expr *e)
 		if (copy == NULL)
 			return NULL;
 		memcpy(copy, bits, n_bits * sizeof(*copy));
-		a->bit_ids = copy;
-		a->n_bits = n_bits;
+		a->members = copy;
+		a->n_members = n_bits;
 	}
 	return node_atom(c, a);
 }

@@ -724,56 +724,84 @@ scope_holds(kc_eval_ctx *ctx, const kc_atom *a)
 	return false;
 }
 
-const char *
-kc_eval_scope_hint(kc_eval_ctx *ctx, const kc_atom *a)
+/* Appends one member of a scope test to the hint buffer. */
+static void
+hint_member(kc_eval_ctx *ctx, const kc_atom *a, uint32_t m, char *buf, size_t cap, size_t *o)
 {
-	char buf[1024];
-	size_t o = 0;
-	const kc_policy *p = ctx->p;
-	buf[0] = '\0';
-	/* For all(): the members the token lacks; for any(): the first member. */
-	for (uint32_t i = 0; i < a->n_bits; i++) {
-		uint32_t id = a->bit_ids[i];
-		bool has = (ctx->scopes[id / 64] >> (id % 64)) & 1;
-		if (a->all && has)
-			continue;
-		const kc_istr *n = &p->scope_names[id];
-		if (o + n->len + 2 < sizeof(buf)) {
-			if (o)
-				buf[o++] = ' ';
-			memcpy(buf + o, n->s, n->len);
-			o += n->len;
-		}
-		if (!a->all)
-			goto done;
-	}
-	for (uint32_t i = 0; i < a->n_entities; i++) {
-		const kc_entity_ref *e = &a->entities[i];
-		if (a->all && entity_holds(ctx, e))
-			continue;
-		char one[512];
-		int n;
+	char one[512];
+	int n;
+	if (m & KC_MEMBER_ENTITY) {
+		const kc_entity_ref *e = &a->entities[m & ~KC_MEMBER_ENTITY];
 		if (e->from_capture) {
 			kc_operand op = { .kind = KC_OP_SLOT, .slot = KC_SL_CAPTURE, .type = KC_VT_STRING,
 			    .name = e->capture };
 			kc_val v = capture_value(ctx, &op);
 			if (v.t == KC_VT_MISSING)
-				continue;
+				return;
 			const char *t = e->text.s, *brace = memchr(t, '{', e->text.len);
 			n = snprintf(one, sizeof(one), "%.*s%.*s", (int)(brace - t), t, (int)v.len, v.s);
 		} else {
 			n = snprintf(one, sizeof(one), "%.*s", (int)e->text.len, e->text.s);
 		}
-		if (n > 0 && (size_t)n < sizeof(one) && o + (size_t)n + 2 < sizeof(buf)) {
-			if (o)
-				buf[o++] = ' ';
-			memcpy(buf + o, one, (size_t)n);
-			o += (size_t)n;
-		}
-		if (!a->all)
-			break;
+	} else {
+		const kc_istr *nm = &ctx->p->scope_names[m];
+		n = snprintf(one, sizeof(one), "%.*s", (int)nm->len, nm->s);
 	}
-done:
+	if (n <= 0 || (size_t)n >= sizeof(one) || *o + (size_t)n + 2 >= cap)
+		return;
+	/* The same scope named twice in a conjunction is hinted once. */
+	for (size_t i = 0; i < *o;) {
+		size_t j = i;
+		while (j < *o && buf[j] != ' ')
+			j++;
+		if (j - i == (size_t)n && memcmp(buf + i, one, (size_t)n) == 0)
+			return;
+		i = j + 1;
+	}
+	if (*o)
+		buf[(*o)++] = ' ';
+	memcpy(buf + *o, one, (size_t)n);
+	*o += (size_t)n;
+}
+
+static bool
+member_holds(kc_eval_ctx *ctx, const kc_atom *a, uint32_t m)
+{
+	if (m & KC_MEMBER_ENTITY)
+		return entity_holds(ctx, &a->entities[m & ~KC_MEMBER_ENTITY]);
+	return (ctx->scopes[m / 64] >> (m % 64)) & 1;
+}
+
+static void
+hint_walk(kc_eval_ctx *ctx, const kc_node *n, char *buf, size_t cap, size_t *o)
+{
+	if (n->kind == KC_N_AND) {
+		hint_walk(ctx, n->a, buf, cap, o);
+		hint_walk(ctx, n->b, buf, cap, o);
+		return;
+	}
+	if (n->kind != KC_N_ATOM || n->atom->op != KC_A_SCOPE || scope_holds(ctx, n->atom))
+		return;
+	const kc_atom *a = n->atom;
+	for (uint32_t i = 0; i < a->n_members; i++) {
+		if (!a->all) {
+			/* any(): the first member written is the hint. */
+			hint_member(ctx, a, a->members[i], buf, cap, o);
+			return;
+		}
+		if (!member_holds(ctx, a, a->members[i]))
+			hint_member(ctx, a, a->members[i], buf, cap, o);
+	}
+}
+
+const char *
+kc_eval_scope_hint(kc_eval_ctx *ctx, const kc_node *n)
+{
+	char buf[1024];
+	size_t o = 0;
+	if (n == NULL)
+		return NULL;
+	hint_walk(ctx, n, buf, sizeof(buf), &o);
 	buf[o] = '\0';
 	/* RFC 6750 §3: scope values are %x21 / %x23-5B / %x5D-7E, space-separated:
 	 * a capture with other bytes gives no hint rather than a broken header. */

@@ -127,6 +127,8 @@ typedef struct kc_entity_ref {
 	kc_istr text;                /* as written, for hints */
 } kc_entity_ref;
 
+#define KC_MEMBER_ENTITY 0x80000000u
+
 typedef enum kc_atom_op {
 	KC_A_CMP,            /* lhs relop rhs */
 	KC_A_IN_SET,         /* lhs in literal string/int set (negated: not in) */
@@ -159,8 +161,10 @@ typedef struct kc_atom {
 	uint64_t mask[KC_SCOPE_WORDS];
 	const kc_entity_ref *entities;
 	uint32_t n_entities;
-	uint32_t n_bits;             /* SCOPE: plain scopes in mask */
-	const uint32_t *bit_ids;     /* SCOPE: the plain scope ids in written order */
+	/* SCOPE: every member in written order (for hints and signatures): a
+	 * scope id, or KC_MEMBER_ENTITY | index into entities. */
+	uint32_t n_members;
+	const uint32_t *members;
 	uint8_t perm, etype;         /* HAS_ENTITY */
 	kc_span span;
 	uint32_t id;                 /* index in the program's atom table (memo) */
@@ -192,9 +196,9 @@ typedef struct kc_rule {
 	kc_span span;
 	const char *origin;          /* "gate", "resource", "route" */
 	bool needs_token;            /* reads claims, client, token or scopes */
-	/* Scope hint derived from this allow rule (a pure conjunction of scope
-	 * tests), or NULL. */
-	const kc_atom *hint_atom;
+	/* This allow rule's condition when it is a pure conjunction of scope
+	 * tests: where a default deny's scope= hint comes from. NULL otherwise. */
+	const kc_node *hint_node;
 } kc_rule;
 
 typedef struct kc_export {
@@ -361,8 +365,9 @@ bool kc_eval_atom(kc_eval_ctx *ctx, const kc_atom *a);
 kc_val kc_eval_operand(kc_eval_ctx *ctx, const kc_operand *o);
 /* Renders a value for an export or a trace; NULL when missing. */
 const char *kc_eval_render(kc_eval_ctx *ctx, const kc_operand *o);
-/* A scope hint for a default deny from one allow rule's scope atom:
- * the members the token lacks, captures substituted. NULL if none. */
-const char *kc_eval_scope_hint(kc_eval_ctx *ctx, const kc_atom *a);
+/* A scope hint from a conjunction of scope tests (or one test): for all(),
+ * the members the token lacks; for any(), its first member; captures
+ * substituted. NULL if none. */
+const char *kc_eval_scope_hint(kc_eval_ctx *ctx, const kc_node *n);
 
 #endif
