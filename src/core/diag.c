@@ -202,11 +202,24 @@ vformat(const char *fmt, va_list ap)
 void
 kc_diag_vreport(kc_diag *d, kc_severity sev, kc_span at, const char *fmt, va_list ap)
 {
+	/* The same finding reached twice (a let used by two rules, a cycle seen
+	 * from both ends) is reported once. */
+	char *msg = vformat(fmt, ap);
+	for (size_t i = 0; msg != NULL && at.src != NULL && i < d->n_entries; i++) {
+		const struct entry *e = &d->entries[i];
+		if (e->sev == sev && e->at.src == at.src && e->at.start == at.start && e->msg != NULL &&
+		    strcmp(e->msg, msg) == 0) {
+			free(msg);
+			d->dropping = true;   /* and so are its notes */
+			return;
+		}
+	}
 	if (sev == KC_SEV_ERROR)
 		d->errors++;
 	else if (sev == KC_SEV_WARNING)
 		d->warnings++;
 	if (sev == KC_SEV_ERROR && d->errors > KC_DIAG_MAX_ERRORS) {
+		free(msg);
 		d->dropping = true;
 		return;
 	}
@@ -215,6 +228,7 @@ kc_diag_vreport(kc_diag *d, kc_severity sev, kc_span at, const char *fmt, va_lis
 		size_t cap = d->cap_entries ? d->cap_entries * 2 : 16;
 		struct entry *ne = realloc(d->entries, cap * sizeof(*ne));
 		if (ne == NULL) {
+			free(msg);
 			d->dropping = true;
 			return;
 		}
@@ -225,7 +239,7 @@ kc_diag_vreport(kc_diag *d, kc_severity sev, kc_span at, const char *fmt, va_lis
 	memset(e, 0, sizeof(*e));
 	e->sev = sev;
 	e->at = at;
-	e->msg = vformat(fmt, ap);
+	e->msg = msg;
 }
 
 void

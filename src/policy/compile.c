@@ -83,6 +83,25 @@ cc_intern(cc *c, const char *s, size_t len)
 }
 
 void
+cc_suggest_prefixed(cc *c, const char *prefix, const char *name, const char *const *candidates,
+    size_t n)
+{
+	const char *best = NULL;
+	unsigned best_d = 3;
+	for (size_t i = 0; i < n; i++) {
+		if (candidates[i] == NULL)
+			continue;
+		unsigned d = kc_edit_distance(name, candidates[i], 2);
+		if (d < best_d) {
+			best_d = d;
+			best = candidates[i];
+		}
+	}
+	if (best != NULL)
+		kc_diag_hint(c->d, "did you mean '%s%s'?", prefix, best);
+}
+
+void
 cc_suggest(cc *c, const char *name, const char *const *candidates, size_t n)
 {
 	const char *best = NULL;
@@ -535,6 +554,7 @@ declare_claim(cc *c, const kc_ast_claim *cl)
 		return;
 	}
 	kc_claim_def *d = &p->claims[p->n_claims];
+	memset(d, 0, sizeof(*d));   /* the slot may hold a claim refused before */
 	d->name = dup(c, cl->name.s);
 	d->type = claim_type(cl->type);
 	d->required = cl->required;
@@ -871,9 +891,10 @@ build_implies(cc *c, const kc_policy_files *files)
 			for (kc_ast_scope_stmt *st = it->scopes; st != NULL; st = st->next) {
 				if (st->kind != KC_SS_IMPLIES)
 					continue;
-				int from = cc_scope_id(c, st->subject.s, st->subject.len, st->subject.span, true);
+				/* Ids were given (or refused, with an error) above. */
+				int from = kc_policy_scope_id(p, st->subject.s, st->subject.len);
 				for (kc_ast_strlist *s = st->names; s != NULL; s = s->next) {
-					int to = cc_scope_id(c, s->str.s, s->str.len, s->str.span, true);
+					int to = kc_policy_scope_id(p, s->str.s, s->str.len);
 					if (from >= 0 && to >= 0 && (uint32_t)from < n && (uint32_t)to < n)
 						p->implies[from][to / 64] |= (uint64_t)1 << (to % 64);
 				}
@@ -1279,6 +1300,24 @@ compile_exports(cc *c, const kc_ast_export *ex, uint32_t *n_out)
 	return out;
 }
 
+/* §2.4.8: a later export of the same name replaces an earlier one; said
+ * as a note, since it is allowed but easy to do by accident. */
+static void
+note_replaced_exports(cc *c, const kc_export *ex, uint32_t n, const kc_export *outer,
+    uint32_t n_outer, const char *what)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		for (uint32_t j = 0; j < n_outer; j++) {
+			if (ex[i].name == NULL || outer[j].name == NULL || strcmp(ex[i].name, outer[j].name) != 0)
+				continue;
+			kc_diag_report(c->d, KC_SEV_NOTE, ex[i].span, "'%s' replaces the %s export of the same name",
+			    ex[i].name, what);
+			kc_diag_note(c->d, outer[j].span, "replaced export");
+			break;
+		}
+	}
+}
+
 static kc_auth
 auth_of(kc_ast_auth a, kc_auth dflt)
 {
@@ -1380,6 +1419,8 @@ compile_route(cc *c, kc_resource_def *res, const kc_ast_route *ar, kc_route_def 
 	cc_let_scope_push(c, 2, ar->lets);
 	rd->rules = compile_rules(c, ar->rules, &rd->n_rules, "route");
 	rd->exports = compile_exports(c, ar->exports, &rd->n_exports);
+	note_replaced_exports(c, rd->exports, rd->n_exports, res->exports, res->n_exports, "resource-wide");
+	note_replaced_exports(c, rd->exports, rd->n_exports, c->p->exports, c->p->n_exports, "global");
 	if (ar->hint_scopes != NULL) {
 		size_t len = 0;
 		for (kc_ast_strlist *s = ar->hint_scopes; s != NULL; s = s->next)
@@ -1402,6 +1443,9 @@ compile_route(cc *c, kc_resource_def *res, const kc_ast_route *ar, kc_route_def 
 		bool used = false;
 		for (uint32_t j = 0; j < c->n_used_caps; j++)
 			if (strcmp(c->used_caps[j], rd->pat.caps[i].name) == 0)
+				used = true;
+		for (uint32_t j = 0; j < c->n_res_caps; j++)
+			if (strcmp(c->res_caps[j], rd->pat.caps[i].name) == 0)
 				used = true;
 		if (!used && rd->pat.caps[i].type != KC_CAP_TAIL) {
 			kc_span at = ar->path.span;
@@ -1462,10 +1506,13 @@ compile_resource(cc *c, const kc_ast_resource *ar, kc_resource_def *res)
 	c->n_used_caps = 0;
 	res->rules = compile_rules(c, ar->rules, &res->n_rules, "resource");
 	res->exports = compile_exports(c, ar->exports, &res->n_exports);
+	note_replaced_exports(c, res->exports, res->n_exports, p->exports, p->n_exports, "global");
 	/* Resource-wide rules may read captures that every route binds. */
 	const char *res_caps[64];
 	uint32_t n_res_caps = c->n_used_caps < 64 ? c->n_used_caps : 64;
 	memcpy(res_caps, c->used_caps, n_res_caps * sizeof(*res_caps));
+	c->res_caps = res_caps;
+	c->n_res_caps = n_res_caps;
 	for (const kc_ast_route *r = ar->routes; r != NULL; r = r->next) {
 		kc_route_def *rd = &p->routes[p->n_routes];
 		uint32_t before = p->n_routes;
@@ -1485,6 +1532,8 @@ compile_resource(cc *c, const kc_ast_resource *ar, kc_resource_def *res)
 	}
 	c->n_lets[1] = 0;
 	c->resource = NULL;
+	c->res_caps = NULL;
+	c->n_res_caps = 0;
 	p->n_resources++;
 }
 

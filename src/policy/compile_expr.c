@@ -274,6 +274,14 @@ cc_let_scope_push(cc *c, int level, kc_ast_let *lets)
 	}
 }
 
+static cc_let *let_find(cc *c, const char *name);
+
+cc_let *
+cc_let_lookup(cc *c, const char *name)
+{
+	return let_find(c, name);
+}
+
 static cc_let *
 let_find(cc *c, const char *name)
 {
@@ -290,7 +298,7 @@ let_compile(cc *c, cc_let *l, kc_span use)
 {
 	l->used = true;
 	if (l->state == 2)
-		return true;
+		return l->node != NULL || l->value != NULL;
 	if (l->state == 1) {
 		err(c, use, "'%s' is defined in terms of itself", l->ast->name.s);
 		kc_diag_note(c->d, l->ast->name.span, "defined here");
@@ -311,8 +319,8 @@ let_compile(cc *c, cc_let *l, kc_span use)
 	} else {
 		l->node = cc_expr(c, e);
 	}
-	if (l->node != NULL)
-		cc_check_guards(c, e);
+	/* The guard rule is checked where the let is used (check.c descends
+	 * into it with the guards of that place). */
 	l->state = 2;
 	return l->node != NULL || l->value != NULL;
 }
@@ -482,9 +490,14 @@ bad_token:
 				}
 			}
 			if (!found) {
+				char bound[512] = "";
+				size_t o = 0;
+				for (unsigned i = 0; i < c->route->pat.n_caps && o < sizeof(bound) - 80; i++)
+					o += (size_t)snprintf(bound + o, sizeof(bound) - o, "%s{%s}", i ? ", " : "",
+					    c->route->pat.caps[i].name);
 				err(c, f->name.span, "'{%s}' is not a capture of this route", f->name.s);
-				kc_diag_note(c->d, c->route->span, "route '%s' binds %u capture%s",
-				    c->route->pattern, c->route->pat.n_caps, c->route->pat.n_caps == 1 ? "" : "s");
+				kc_diag_note(c->d, c->route->span, "route '%s' binds: %s", c->route->pattern,
+				    c->route->pat.n_caps ? bound : "no capture");
 				cc_suggest(c, f->name.s, cand, c->route->pat.n_caps);
 				return NULL;
 			}
@@ -753,7 +766,7 @@ scope_test(cc *c, const kc_ast_expr *e)
 				const char *cand[64];
 				for (uint32_t i = 0; i < c->n_aliases && i < 64; i++)
 					cand[i] = c->aliases[i].name.s;
-				cc_suggest(c, v->str.s, cand, c->n_aliases < 64 ? c->n_aliases : 64);
+				cc_suggest_prefixed(c, "@", v->str.s, cand, c->n_aliases < 64 ? c->n_aliases : 64);
 				ok = false;
 				continue;
 			}
@@ -800,19 +813,46 @@ is_literal(const kc_operand *o)
 	return o->kind == KC_OP_LIT;
 }
 
+/* The source text of a span, for messages ("claims.level"). */
+static const char *
+text_of(cc *c, kc_span at)
+{
+	size_t len;
+	if (at.src == NULL || at.end <= at.start || at.end - at.start > 80)
+		return NULL;
+	const char *t = kc_source_text(at.src, &len);
+	return at.end <= len ? kc_arena_strndup(c->a, t + at.start, at.end - at.start) : NULL;
+}
+
+static const char *
+article_type(kc_vtype t)
+{
+	switch (t) {
+	case KC_VT_STRING: return "a string";
+	case KC_VT_INT: return "a number";
+	case KC_VT_BOOL: return "true or false";
+	case KC_VT_DURATION: return "a duration";
+	default: return cc_vtype_name(t);
+	}
+}
+
 static void
 type_mismatch(cc *c, const kc_ast_expr *e, const kc_operand *l, const kc_operand *r)
 {
 	const kc_operand *typed = is_literal(l) ? r : l, *lit = is_literal(l) ? l : r;
-	if (is_literal(lit) && lit->type == KC_VT_STRING && typed->type == KC_VT_BOOL) {
-		err(c, lit->span, "cannot compare a bool with a string");
-		kc_diag_hint(c->d, "write true or false without quotes");
-		kc_diag_note(c->d, (kc_span){ 0 },
-		    "a JSON string \"true\" in a token is treated as missing, not as true");
+	const char *name = text_of(c, typed->span);
+	kc_span at = e->op_span.src ? e->op_span : e->span;
+	if (is_literal(lit) && name != NULL) {
+		err(c, lit->span, "cannot compare '%s' (%s) with %s", name, cc_vtype_name(typed->type),
+		    article_type(lit->type));
+		if (lit->type == KC_VT_STRING && typed->type == KC_VT_BOOL) {
+			kc_diag_hint(c->d, "write `%s == true` (no quotes), or just `%s`", name, name);
+			kc_diag_note(c->d, (kc_span){ 0 },
+			    "a JSON string \"true\" in a token would be treated as missing, not as true");
+		}
 		return;
 	}
-	err(c, e->op_span.src ? e->op_span : e->span, "cannot compare %s with %s",
-	    cc_vtype_name(l->type), cc_vtype_name(r->type));
+	err(c, at, "cannot compare %s with %s", cc_vtype_name(l->type), cc_vtype_name(r->type));
 }
 
 static bool
@@ -943,7 +983,7 @@ in_test(cc *c, const kc_ast_expr *e)
 				uint32_t n = c->p->n_lists < 64 ? c->p->n_lists : 64;
 				for (uint32_t i = 0; i < n; i++)
 					cand[i] = c->p->lists[i].name.s;
-				cc_suggest(c, r->str.s, cand, n);
+				cc_suggest_prefixed(c, "@", r->str.s, cand, n);
 			}
 			return NULL;
 		}
@@ -1185,6 +1225,7 @@ cc_expr(cc *c, const kc_ast_expr *e)
 		if (v->kind == KC_V_REF && v->root == KC_ROOT_LET) {
 			cc_let *l = let_find(c, v->str.s);
 			if (l != NULL) {
+				/* Reported once: a failed (or cyclic) let is not retried. */
 				if (!let_compile(c, l, v->span))
 					return NULL;
 				if (l->node != NULL)

@@ -49,6 +49,8 @@ typedef struct cc {
 	/* captures referenced (for unused-capture warnings) */
 	const char *used_caps[KC_ROUTE_MAX_CAPTURES * 4];
 	uint32_t n_used_caps;
+	const char *const *res_caps;  /* captures read by the resource's own rules */
+	uint32_t n_res_caps;
 } cc;
 
 /* compile.c */
@@ -58,6 +60,10 @@ int cc_claim_index(const cc *c, const char *name);
 const kc_named_list *cc_list(const cc *c, const char *name);
 const cc_alias *cc_alias_find(const cc *c, const char *name);
 void cc_suggest(cc *c, const char *name, const char *const *candidates, size_t n);
+void cc_suggest_prefixed(cc *c, const char *prefix, const char *name,
+    const char *const *candidates, size_t n);
+/* The let of that name in scope, or NULL (compile_expr.c). */
+cc_let *cc_let_lookup(cc *c, const char *name);
 int cc_etype(const cc *c, const char *name, size_t len);
 int cc_perm(const cc *c, const char *name, size_t len);
 bool cc_parse_cidr(const char *s, kc_cidr *out);

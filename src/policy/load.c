@@ -72,7 +72,8 @@ load_includes(struct loader *l, kc_ast_file *f, const char *path, int depth)
 		else
 			snprintf(pattern, sizeof(pattern), "%s/%s", dir, it->str.s);
 		glob_t g;
-		int r = glob(pattern, GLOB_ERR, NULL, &g);
+		/* No GLOB_ERR: a directory that does not exist matches nothing. */
+		int r = glob(pattern, 0, NULL, &g);
 		if (r == GLOB_NOMATCH) {
 			kc_diag_report(l->diag, KC_SEV_ERROR, it->str.span,
 			    "include '%s' matches no file", it->str.s);

@@ -29,6 +29,8 @@ typedef struct kc_policy_opts {
 	const char *override_jwks;
 } kc_policy_opts;
 
+/* The policy refers to the sources held by diag (rule locations, traces):
+ * free diag only after the policy. */
 kc_policy *kc_policy_load(const char *path, const kc_policy_opts *opts, kc_diag *diag);
 void kc_policy_free(kc_policy *p);
 
