@@ -11,6 +11,7 @@
 #include "decide.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,9 +294,10 @@ token_stage(struct kc_decide_state *st)
 	d->subject = kc_json_string(kc_json_get(claims, "sub"), &l);
 	d->client_id = kc_json_string(kc_json_get(claims, "client_id"), &l);
 	d->issuer = kc_json_string(kc_json_get(claims, "iss"), &l);
-	trace_add(st, "token", (kc_span){ 0 }, NULL,
-	    afmt(st->arena, "%s, issuer %s%s", d->synthetic ? "SYNTHETIC claims: signature NOT checked" :
-	    "valid", st->ctx.issuer ? st->ctx.issuer->name : "?", ""), -1, NULL);
+	if (st->trace != NULL)
+		trace_add(st, "token", (kc_span){ 0 }, NULL, afmt(st->arena, "%s, issuer %s",
+		    d->synthetic ? "SYNTHETIC claims: signature NOT checked" : "valid",
+		    st->ctx.issuer ? st->ctx.issuer->name : "?"), -1, NULL);
 	return true;
 }
 
@@ -557,6 +559,22 @@ export_safe(const char *v)
 	return n <= KC_MAX_EXPORT_VALUE;
 }
 
+/* The default identity variables: distinct names, set first, so no search. */
+static void
+add_default_export(struct kc_decide_state *st, const char *name, const char *value)
+{
+	kc_decision *d = st->out;
+	if (value == NULL || !export_safe(value)) {
+		if (value != NULL)
+			trace_add(st, "export", (kc_span){ 0 }, name, "dropped: control characters or too long",
+			    -1, NULL);
+		return;
+	}
+	d->exports[d->n_exports].name = name;
+	d->exports[d->n_exports].value = value;
+	d->n_exports++;
+}
+
 static void
 set_export(struct kc_decide_state *st, const char *name, const char *value)
 {
@@ -607,15 +625,15 @@ exports(struct kc_decide_state *st, const kc_rule *allowed)
 			if (st->p->clients[i].id.len == l && memcmp(st->p->clients[i].id.s, client, l) == 0)
 				name = st->p->clients[i].name;
 		d->client_name = name;
-		set_export(st, "REMOTE_USER", d->subject);
-		set_export(st, "AUTH_TYPE", "Bearer");
-		set_export(st, "KEYCARD_SUBJECT", d->subject);
-		set_export(st, "KEYCARD_ISSUER", d->issuer);
-		set_export(st, "KEYCARD_CLIENT_ID", client);
-		set_export(st, "KEYCARD_CLIENT_NAME", name);
-		set_export(st, "KEYCARD_SCOPES", st->ctx.scope_text);
+		add_default_export(st, "REMOTE_USER", d->subject);
+		add_default_export(st, "AUTH_TYPE", "Bearer");
+		add_default_export(st, "KEYCARD_SUBJECT", d->subject);
+		add_default_export(st, "KEYCARD_ISSUER", d->issuer);
+		add_default_export(st, "KEYCARD_CLIENT_ID", client);
+		add_default_export(st, "KEYCARD_CLIENT_NAME", name);
+		add_default_export(st, "KEYCARD_SCOPES", st->ctx.scope_text);
 	}
-	set_export(st, "KEYCARD_RULE", allowed->label);
+	add_default_export(st, "KEYCARD_RULE", allowed->label);
 	run_exports(st, st->p->exports, st->p->n_exports);
 	run_exports(st, route->resource->exports, route->resource->n_exports);
 	run_exports(st, route->exports, route->n_exports);
@@ -628,7 +646,9 @@ kc_decide(const kc_policy *p, const kc_request *req, kc_arena *arena, kc_decisio
     kc_trace *trace)
 {
 	struct kc_decide_state st = { .p = p, .req = req, .arena = arena, .out = out, .trace = trace };
-	memset(out, 0, sizeof(*out));
+	/* Everything but the export slots, which n_exports guards. */
+	memset(out, 0, offsetof(kc_decision, exports));
+	memset(&out->n_exports, 0, sizeof(*out) - offsetof(kc_decision, n_exports));
 	if (p == NULL) {
 		/* Never without a policy, never open: refuse everything. */
 		unavailable(&st, "no policy loaded");
@@ -646,31 +666,40 @@ kc_decide(const kc_policy *p, const kc_request *req, kc_arena *arena, kc_decisio
 		refuse(&st, KC_DENY_PATH, 400, NULL, "path refused: it cannot be normalized safely");
 		return;
 	}
-	trace_add(&st, "path", (kc_span){ 0 }, NULL, afmt(arena, "%s", path->norm), -1, NULL);
+	if (trace != NULL)
+		trace_add(&st, "path", (kc_span){ 0 }, NULL, afmt(arena, "%s", path->norm), -1, NULL);
 
 	/* 2. The route; no route is the default response, before any token work. */
 	unsigned m = method_bit(req->method);
 	kc_route_result rr = m ? kc_routes_match(p->index, path, m, match) : KC_ROUTE_NO_PATH;
 	if (rr != KC_ROUTE_FOUND) {
-		out->verdict = KC_DENY_NO_ROUTE;
-		out->status = p->default_resp.status;
-		out->note = rr == KC_ROUTE_NO_METHOD ? "no route for this method" : "no route";
-		trace_add(&st, "route", (kc_span){ 0 }, NULL, out->note, -1, NULL);
+		/* The default response: no challenge unless it names an error. */
+		out->description = p->default_resp.description;
+		out->scope = p->default_resp.scope;
+		refuse(&st, KC_DENY_NO_ROUTE, p->default_resp.status, p->default_resp.error,
+		    rr == KC_ROUTE_NO_METHOD ? "no route for this method" : "no route");
 		return;
 	}
 	const kc_route_def *route = &p->routes[match->id];
 	out->route = route->pattern;
 	trace_add(&st, "route", route->span, NULL, route->pattern, -1, NULL);
 
-	st.ctx = (kc_eval_ctx){
-		.p = p, .arena = arena, .method = req->method, .path = path,
-		.headers = req->headers, .n_headers = req->n_headers < KC_MAX_HEADERS ?
-		    req->n_headers : KC_MAX_HEADERS,
-		.query = req->query, .query_len = req->query_len, .remote_addr = req->remote_addr,
-		.now = req->now, .route = route, .match = match,
-	};
+	/* st (ctx included) is zeroed already: set only what the request gives. */
+	st.ctx.p = p;
+	st.ctx.arena = arena;
+	st.ctx.method = req->method;
+	st.ctx.path = path;
+	st.ctx.headers = req->headers;
+	st.ctx.n_headers = req->n_headers < KC_MAX_HEADERS ? req->n_headers : KC_MAX_HEADERS;
+	st.ctx.query = req->query;
+	st.ctx.query_len = req->query_len;
+	st.ctx.remote_addr = req->remote_addr;
+	st.ctx.now = req->now;
+	st.ctx.route = route;
+	st.ctx.match = match;
 	st.ctx.memo = kc_arena_alloc(arena, p->n_atoms ? p->n_atoms : 1);
-	if (st.ctx.memo == NULL || kc_eval_load_token(&st.ctx) != NULL) {
+	/* Slots stay NULL until a token is loaded: every claim reads as missing. */
+	if (st.ctx.memo == NULL) {
 		unavailable(&st, "out of memory");
 		return;
 	}

@@ -377,6 +377,9 @@ cc_scope_id(cc *c, const char *s, size_t len, kc_span at, bool literal)
 	return id;
 }
 
+static bool compile_response(cc *c, const kc_ast_response *r, kc_response *out, bool allow,
+    kc_span at);
+
 /* ---- pass 1: declarations ---------------------------------------------------------- */
 
 /* A path relative to the directory of the file the span is in. */
@@ -569,8 +572,15 @@ declare_claim(cc *c, const kc_ast_claim *cl)
 	if (d->path == NULL || copy == NULL)
 		return;
 	char *save = NULL;
-	for (char *part = strtok_r(copy, ".", &save); part != NULL; part = strtok_r(NULL, ".", &save))
+	uint32_t *lens = zalloc(c, parts * sizeof(*lens));
+	if (lens == NULL)
+		return;
+	for (char *part = strtok_r(copy, ".", &save); part != NULL && d->path_len < parts;
+	    part = strtok_r(NULL, ".", &save)) {
+		lens[d->path_len] = (uint32_t)strlen(part);
 		d->path[d->path_len++] = part;
+	}
+	d->path_lens = lens;
 	if (d->path_len != parts || (cl->from.s && cl->from.len == 0)) {
 		err(c, cl->from.span, "'%s' is not a claim path (names separated by single dots)", from);
 		return;
@@ -709,10 +719,13 @@ declare_issuer(cc *c, const kc_ast_issuer *is)
 	size_t n_auds = 0, n_reqs = 0;
 	for (kc_ast_strlist *a = is->audiences; a != NULL && n_auds < 32; a = a->next)
 		auds[n_auds++] = a->str.s;
-	for (kc_ast_strlist *a = is->require; a != NULL && n_reqs < 31; a = a->next)
+	bool has_exp = false;
+	for (kc_ast_strlist *a = is->require; a != NULL && n_reqs < 31; a = a->next) {
 		reqs[n_reqs++] = a->str.s;
-	/* exp is required unless the issuer lists its own requirements. */
-	if (is->require == NULL)
+		has_exp |= strcmp(a->str.s, "exp") == 0;
+	}
+	/* exp is always required: a token that never expires is never taken. */
+	if (!has_exp)
 		reqs[n_reqs++] = "exp";
 	if (is->audiences == NULL)
 		warn(c, is->span, "issuer '%s' has no audience: tokens meant for any service of this issuer are accepted",
@@ -1017,8 +1030,9 @@ declarations(cc *c, const kc_policy_files *files)
 	}
 	p->realm = realm ? dup(c, realm->str.s) : "keycard";
 	p->default_resp.status = 404;
-	if (deflt != NULL && deflt->resp.status)
-		p->default_resp.status = deflt->resp.status;
+	if (deflt != NULL && compile_response(c, &deflt->resp, &p->default_resp, false, deflt->span) &&
+	    p->default_resp.status == 0)
+		p->default_resp.status = 404;
 	if (p->n_scope_sources == 0) {
 		static const char *const defaults[] = { "scope", "scp" };
 		p->scope_sources = (const char **)defaults;

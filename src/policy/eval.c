@@ -23,7 +23,7 @@ walk(const kc_json *root, const kc_claim_def *d)
 {
 	const kc_json *v = root;
 	for (uint32_t i = 0; v != NULL && i < d->path_len; i++)
-		v = kc_json_get(v, d->path[i]);
+		v = kc_json_getn(v, d->path[i], d->path_lens[i]);
 	return v;
 }
 
@@ -567,6 +567,13 @@ strset_has(const kc_strset *set, const char *s, size_t len)
 {
 	if (set->n == 0)
 		return false;
+	/* A few entries: comparing beats hashing (§3.4). */
+	if (set->n <= 8) {
+		for (uint32_t i = 0; i < set->n; i++)
+			if (set->items[i].len == len && memcmp(set->items[i].s, s, len) == 0)
+				return true;
+		return false;
+	}
 	uint64_t h = kc_policy_hash(s, len);
 	size_t lo = 0, hi = set->n;
 	while (lo < hi) {
@@ -584,30 +591,47 @@ strset_has(const kc_strset *set, const char *s, size_t len)
 	return false;
 }
 
-static bool
-ip_in(const kc_cidrset *set, const kc_val *v)
+/* Parses an address; 0 when it is not one. The remote address is parsed
+ * once a request (ctx), whatever the number of tests reading it. */
+static int
+parse_ip(const kc_val *v, unsigned char addr[16])
 {
 	char buf[64];
-	unsigned char addr[16] = { 0 };
-	int family;
+	memset(addr, 0, 16);
 	if (v->len == 0 || v->len >= sizeof(buf))
-		return false;
+		return 0;
 	memcpy(buf, v->s, v->len);
 	buf[v->len] = '\0';
-	if (inet_pton(AF_INET, buf, addr) == 1) {
-		family = 4;
-	} else if (inet_pton(AF_INET6, buf, addr) == 1) {
-		family = 6;
-		/* An IPv4-mapped address is tested as the IPv4 address it is. */
-		static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-		if (memcmp(addr, mapped, 12) == 0) {
-			memmove(addr, addr + 12, 4);
-			memset(addr + 4, 0, 12);
-			family = 4;
-		}
-	} else {
-		return false;
+	if (inet_pton(AF_INET, buf, addr) == 1)
+		return 4;
+	if (inet_pton(AF_INET6, buf, addr) != 1)
+		return 0;
+	/* An IPv4-mapped address is tested as the IPv4 address it is. */
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	if (memcmp(addr, mapped, 12) == 0) {
+		memmove(addr, addr + 12, 4);
+		memset(addr + 4, 0, 12);
+		return 4;
 	}
+	return 6;
+}
+
+static bool
+ip_in(kc_eval_ctx *ctx, const kc_cidrset *set, const kc_val *v)
+{
+	unsigned char local[16];
+	const unsigned char *addr = local;
+	int family;
+	if (v->s == ctx->remote_addr) {
+		if (ctx->remote_family == 0)
+			ctx->remote_family = (int8_t)(parse_ip(v, ctx->remote_bytes) ?: -1);
+		family = ctx->remote_family;
+		addr = ctx->remote_bytes;
+	} else {
+		family = parse_ip(v, local);
+	}
+	if (family <= 0)
+		return false;
 	size_t n = family == 4 ? 4 : 16;
 	size_t lo = 0, hi = set->n;
 	while (lo < hi) {
@@ -848,7 +872,7 @@ atom_value(kc_eval_ctx *ctx, const kc_atom *a)
 	case KC_A_IN_CIDR:
 		if (l.t == KC_VT_MISSING)
 			return false;
-		return ip_in(a->ranges, &l) != a->negated;
+		return ip_in(ctx, a->ranges, &l) != a->negated;
 	case KC_A_IN_LIST: {
 		if (l.t == KC_VT_MISSING)
 			return false;

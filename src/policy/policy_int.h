@@ -246,6 +246,7 @@ typedef struct kc_claim_def {
 	kc_vtype type;
 	bool required;
 	const char **path;           /* `from` split at '.', or just the name */
+	const uint32_t *path_lens;   /* the length of each part */
 	uint32_t path_len;
 	char split;                  /* 0 or the separator */
 	kc_span span;
@@ -352,6 +353,8 @@ typedef struct kc_eval_ctx {
 	uint16_t wild[KC_MAX_ENTITY_TYPES];
 	const char *scope_text;      /* the token's scopes, deduplicated, space-separated */
 	uint8_t *memo;               /* per atom: 0 unknown, 1 false, 2 true */
+	int8_t remote_family;        /* remote_addr parsed: 0 not yet, -1 not an IP, 4, 6 */
+	unsigned char remote_bytes[16];
 	uint32_t ignored_scopes;     /* unknown scopes in the token, counted */
 	uint32_t wrong_type_claims;  /* optional claims of the wrong type, counted */
 } kc_eval_ctx;
