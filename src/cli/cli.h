@@ -11,6 +11,9 @@ enum { KC_EXIT_OK = 0, KC_EXIT_REJECTED = 1, KC_EXIT_USAGE = 2 };
 int kc_cmd_verify(int argc, char **argv);
 int kc_cmd_keygen(int argc, char **argv);
 int kc_cmd_mint(int argc, char **argv);
+int kc_cmd_check(int argc, char **argv);
+int kc_cmd_eval(int argc, char **argv);
+int kc_cmd_test(int argc, char **argv);
 
 /* kc_warn_fn that prints "keycard: warning: MSG" on stderr. */
 void kc_cli_warn(void *ctx, const char *msg);

@@ -14,6 +14,9 @@ static const struct {
 	int (*run)(int, char **);
 	const char *summary;
 } commands[] = {
+	{ "check", kc_cmd_check, "compile a policy and report every problem" },
+	{ "eval", kc_cmd_eval, "decide one request with a policy and explain why" },
+	{ "test", kc_cmd_test, "run policy test files (.kct)" },
 	{ "verify", kc_cmd_verify, "verify one JWT access token and print its claims" },
 	{ "keygen", kc_cmd_keygen, "generate a signing key (private JWK) and its public JWKS" },
 	{ "mint", kc_cmd_mint, "sign a test token with a private key" },

@@ -156,6 +156,9 @@ kc_source_position(const kc_source *s, uint32_t offset, unsigned *line, unsigned
 	*col = display_col(s, s->lines[li], offset) + 1;
 }
 
+/* Formats a message and escapes control characters, so that a name quoted
+ * from a policy (a string with "\n" in it) can never break the one-line
+ * shape of a diagnostic or write to the terminal. */
 static char *
 vformat(const char *fmt, va_list ap)
 {
@@ -166,19 +169,57 @@ vformat(const char *fmt, va_list ap)
 	if (n < 0)
 		return NULL;
 	char *s = malloc((size_t)n + 1);
-	if (s != NULL)
-		vsnprintf(s, (size_t)n + 1, fmt, ap);
-	return s;
+	if (s == NULL)
+		return NULL;
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	size_t ctl = 0;
+	for (int i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			ctl++;
+	if (ctl == 0)
+		return s;
+	char *e = malloc((size_t)n + ctl * 3 + 1), *o = e;
+	if (e == NULL) {
+		free(s);
+		return NULL;
+	}
+	for (int i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\n' || c == '\t') {
+			*o++ = '\\';
+			*o++ = c == '\n' ? 'n' : 't';
+		} else if (c < 0x20 || c == 0x7f) {
+			o += sprintf(o, "\\x%02x", c);
+		} else {
+			*o++ = (char)c;
+		}
+	}
+	*o = '\0';
+	free(s);
+	return e;
 }
 
 void
 kc_diag_vreport(kc_diag *d, kc_severity sev, kc_span at, const char *fmt, va_list ap)
 {
+	/* The same finding reached twice (a let used by two rules, a cycle seen
+	 * from both ends) is reported once. */
+	char *msg = vformat(fmt, ap);
+	for (size_t i = 0; msg != NULL && at.src != NULL && i < d->n_entries; i++) {
+		const struct entry *e = &d->entries[i];
+		if (e->sev == sev && e->at.src == at.src && e->at.start == at.start && e->msg != NULL &&
+		    strcmp(e->msg, msg) == 0) {
+			free(msg);
+			d->dropping = true;   /* and so are its notes */
+			return;
+		}
+	}
 	if (sev == KC_SEV_ERROR)
 		d->errors++;
 	else if (sev == KC_SEV_WARNING)
 		d->warnings++;
 	if (sev == KC_SEV_ERROR && d->errors > KC_DIAG_MAX_ERRORS) {
+		free(msg);
 		d->dropping = true;
 		return;
 	}
@@ -187,6 +228,7 @@ kc_diag_vreport(kc_diag *d, kc_severity sev, kc_span at, const char *fmt, va_lis
 		size_t cap = d->cap_entries ? d->cap_entries * 2 : 16;
 		struct entry *ne = realloc(d->entries, cap * sizeof(*ne));
 		if (ne == NULL) {
+			free(msg);
 			d->dropping = true;
 			return;
 		}
@@ -197,7 +239,7 @@ kc_diag_vreport(kc_diag *d, kc_severity sev, kc_span at, const char *fmt, va_lis
 	memset(e, 0, sizeof(*e));
 	e->sev = sev;
 	e->at = at;
-	e->msg = vformat(fmt, ap);
+	e->msg = msg;
 }
 
 void

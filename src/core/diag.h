@@ -56,7 +56,7 @@ void kc_diag_fixit(kc_diag *d, const char *insert);
 unsigned kc_diag_errors(const kc_diag *d);
 unsigned kc_diag_warnings(const kc_diag *d);
 
-/* Prints everything, sorted by source order within each file as reported.
+/* Prints everything in the order it was reported.
  * json: one JSON array of objects {file, line, column, end_line, end_column,
  * severity, message, notes: [...], hints: [...], fixit}. */
 void kc_diag_print(const kc_diag *d, FILE *f, bool json);

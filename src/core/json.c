@@ -544,9 +544,14 @@ kc_json_at(const kc_json *v, size_t i)
 const kc_json *
 kc_json_get(const kc_json *v, const char *name)
 {
+	return kc_json_getn(v, name, strlen(name));
+}
+
+const kc_json *
+kc_json_getn(const kc_json *v, const char *name, size_t n)
+{
 	if (!kc_json_is_object(v))
 		return NULL;
-	size_t n = strlen(name);
 	for (uint32_t i = 0; i < v->n; i++) {
 		const struct member *m = &v->u.members[i];
 		if (m->key_len == n && memcmp(m->key, name, n) == 0)

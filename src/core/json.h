@@ -65,6 +65,7 @@ size_t kc_json_size(const kc_json *v);
 const kc_json *kc_json_at(const kc_json *array, size_t i);
 /* Member lookup by name (NULL if absent or v is not an object). */
 const kc_json *kc_json_get(const kc_json *obj, const char *name);
+const kc_json *kc_json_getn(const kc_json *obj, const char *name, size_t len);
 /* i-th member of an object, in document order. */
 const char *kc_json_key_at(const kc_json *obj, size_t i, const kc_json **value);
 

@@ -121,6 +121,20 @@ kc_token_verify(const kc_verifier *v, const char *token, size_t len, int64_t now
 	if (claims == NULL)
 		return r;
 
+	r = kc_verifier_check_claims(v, claims, now, detail, dlen);
+	if (r != KC_TOK_OK)
+		return r;
+	out->alg = jws.alg;
+	out->key = jws.key;
+	out->header = jws.header;
+	out->claims = claims;
+	return KC_TOK_OK;
+}
+
+kc_token_reason
+kc_verifier_check_claims(const kc_verifier *v, const kc_json *claims, int64_t now,
+    char *detail, size_t dlen)
+{
 	kc_claims_opts co = {
 		.issuer = v->issuer,
 		.audiences = (const char *const *)v->audiences,
@@ -130,12 +144,17 @@ kc_token_verify(const kc_verifier *v, const char *token, size_t len, int64_t now
 		.leeway = v->leeway,
 		.now = now,
 	};
-	r = kc_claims_check(claims, &co, detail, dlen);
-	if (r != KC_TOK_OK)
-		return r;
-	out->alg = jws.alg;
-	out->key = jws.key;
-	out->header = jws.header;
-	out->claims = claims;
-	return KC_TOK_OK;
+	return kc_claims_check(claims, &co, detail, dlen);
+}
+
+const char *
+kc_verifier_audience(const kc_verifier *v)
+{
+	return v->n_audiences ? v->audiences[0] : NULL;
+}
+
+kc_alg_set
+kc_verifier_algs(const kc_verifier *v)
+{
+	return v->jws.algs ? v->jws.algs : kc_keyset_algs(v->keys);
 }

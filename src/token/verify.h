@@ -44,4 +44,14 @@ typedef struct kc_token {
 kc_token_reason kc_token_verify(const kc_verifier *v, const char *token, size_t len,
     int64_t now, kc_arena *arena, kc_token *out, char *detail, size_t detail_len);
 
+/* The first configured audience (NULL if none) and the allow-list (0: the
+ * algorithms of the keys). For tools. */
+const char *kc_verifier_audience(const kc_verifier *v);
+kc_alg_set kc_verifier_algs(const kc_verifier *v);
+
+/* Runs only the claim checks of kc_token_verify on claims given as JSON
+ * (dry runs with synthetic claims: keycard eval --claims). */
+kc_token_reason kc_verifier_check_claims(const kc_verifier *v, const kc_json *claims,
+    int64_t now, char *detail, size_t detail_len);
+
 #endif
