@@ -210,6 +210,62 @@ pick_issuer(struct kc_decide_state *st, const char *tok, size_t len, const kc_js
 	return p->n_issuers == 1 ? &p->issuers[0] : NULL;
 }
 
+/* The validated-token cache (req->cache): a hit gives the outcome and the
+ * issuer, and for a valid token its claims, parsed again from the cached
+ * text. Only the outcome of kc_token_verify is cached; everything after it
+ * (the route's issuers, required claims, rules) runs on every request. */
+static bool
+cached_token(struct kc_decide_state *st, const char *tok, size_t len, kc_token_reason *r,
+    const kc_issuer **is, const kc_json **claims)
+{
+	const kc_request *req = st->req;
+	kc_cached_token ct;
+
+	if (req->cache == NULL ||
+	    !kc_token_cache_get(req->cache, tok, len, req->now, st->arena, &ct))
+		return false;
+	*is = ct.issuer < st->p->n_issuers ? &st->p->issuers[ct.issuer] : NULL;
+	*r = ct.reason;
+	*claims = NULL;
+	if (ct.reason == KC_TOK_OK) {
+		kc_json_error e;
+		*claims = *is ? kc_json_parse(st->arena, ct.claims, ct.claims_len, KC_JSON_MAX_DEPTH,
+		    &e) : NULL;
+		if (*claims == NULL)
+			return false;   /* cannot happen for text we stored; verify again */
+	}
+	st->out->cache_hit = true;
+	return true;
+}
+
+static void
+cache_token(struct kc_decide_state *st, const char *tok, size_t len, kc_token_reason r,
+    const kc_issuer *is, const kc_json *claims)
+{
+	const kc_request *req = st->req;
+	uint32_t idx = is ? (uint32_t)(is - st->p->issuers) : UINT32_MAX;
+
+	if (req->cache == NULL || kc_token_reason_is_internal(r))
+		return;
+	if (r != KC_TOK_OK || claims == NULL) {
+		kc_token_cache_put(req->cache, tok, len, req->now, INT64_MAX, r, idx, NULL, 0);
+		return;
+	}
+	/* The claims text is the token's payload segment, decoded. */
+	const char *d1 = memchr(tok, '.', len);
+	const char *d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - tok)) : NULL;
+	if (d2 == NULL)
+		return;
+	size_t plen = (size_t)(d2 - d1 - 1), dl;
+	unsigned char *buf = kc_arena_alloc(st->arena, KC_B64URL_DECODED_MAX(plen) + 1);
+	if (buf == NULL || !kc_b64url_decode(d1 + 1, plen, buf, &dl))
+		return;
+	int64_t exp = INT64_MAX;
+	if (!kc_json_integer(kc_json_get(claims, "exp"), &exp))
+		exp = INT64_MAX;
+	kc_token_cache_put(req->cache, tok, len, req->now, exp, r, idx, (const char *)buf, dl);
+}
+
 /* Returns true when the request may go on (with or without a token). */
 static bool
 token_stage(struct kc_decide_state *st)
@@ -253,14 +309,18 @@ token_stage(struct kc_decide_state *st)
 			r = kc_verifier_check_claims(is->verifier, claims, req->now, detail, sizeof(detail));
 		st->ctx.issuer = is;
 	} else {
-		const kc_issuer *is = pick_issuer(st, tok, len, NULL);
-		if (is == NULL) {
-			r = KC_TOK_ISSUER_MISMATCH;
-		} else {
-			kc_token t;
-			r = kc_token_verify(is->verifier, tok, len, req->now, st->arena, &t, detail,
-			    sizeof(detail));
-			claims = t.claims;
+		const kc_issuer *is = NULL;
+		if (!cached_token(st, tok, len, &r, &is, &claims)) {
+			is = pick_issuer(st, tok, len, NULL);
+			if (is == NULL) {
+				r = KC_TOK_ISSUER_MISMATCH;
+			} else {
+				kc_token t;
+				r = kc_token_verify(is->verifier, tok, len, req->now, st->arena, &t,
+				    detail, sizeof(detail));
+				claims = t.claims;
+			}
+			cache_token(st, tok, len, r, is, claims);
 		}
 		st->ctx.issuer = is;
 	}

@@ -18,6 +18,7 @@
 #include "core/diag.h"
 #include "core/header.h"
 #include "policy/policy.h"
+#include "token/cache.h"
 #include "token/reason.h"
 
 #define KC_MAX_HEADERS 128
@@ -38,6 +39,10 @@ typedef struct kc_request {
 	 * still runs. NULL in production. */
 	const char *synthetic_claims;
 	size_t synthetic_claims_len;
+	/* keycard-fcgi: the validated-token cache consulted before verifying a
+	 * token and filled after (never with KC_TOK_INTERNAL). NULL: no cache.
+	 * The caller flushes it whenever the policy (its keys) changes. */
+	kc_token_cache *cache;
 } kc_request;
 
 typedef struct kc_export_value {
@@ -78,6 +83,7 @@ typedef struct kc_decision {
 	const char *route;          /* the route's pattern, or NULL */
 	const char *note;           /* short reason for logs, e.g. "expired" */
 	bool synthetic;             /* decided on --claims, signature not checked */
+	bool cache_hit;             /* the token's outcome came from req->cache */
 } kc_decision;
 
 /* One line of a decision trace (keycard eval --explain). */

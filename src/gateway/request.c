@@ -1,0 +1,178 @@
+/* request.c: FastCGI params or a CGI environment → kc_request. */
+#include "config.h"
+
+#include "gateway/request.h"
+
+#include <string.h>
+#include <strings.h>
+
+const char *
+kc_gw_param(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+	for (char *const *e = envp; e != NULL && *e != NULL; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}
+
+kc_gw_mode
+kc_gw_request_mode(char *const *envp, int role)
+{
+	if (role == 2)
+		return KC_GW_AUTHORIZER;
+	if (role == 0) {
+		const char *r = kc_gw_param(envp, "FCGI_ROLE");
+		if (r != NULL && strcmp(r, "AUTHORIZER") == 0)
+			return KC_GW_AUTHORIZER;
+	}
+	const char *m = kc_gw_param(envp, "KEYCARD_MODE");
+	if (m != NULL && strcasecmp(m, "authorize") == 0)
+		return KC_GW_AUTHORIZE;
+	return KC_GW_GATEWAY;
+}
+
+static size_t
+bounded_len(const char *s)
+{
+	const char *z = memchr(s, '\0', KC_GW_MAX_PARAM);
+	return z ? (size_t)(z - s) : KC_GW_MAX_PARAM;
+}
+
+/* "HTTP_X_FORWARDED_FOR" (without the prefix) → "X-Forwarded-For". */
+static char *
+header_name(kc_arena *arena, const char *cgi, size_t n)
+{
+	char *h = kc_arena_alloc(arena, n + 1);
+	if (h == NULL)
+		return NULL;
+	bool start = true;
+	for (size_t i = 0; i < n; i++) {
+		char c = cgi[i];
+		if (c == '_') {
+			h[i] = '-';
+			start = true;
+			continue;
+		}
+		if (!start && c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		h[i] = c;
+		start = false;
+	}
+	h[n] = '\0';
+	return h;
+}
+
+static void
+add_header(kc_arena *arena, kc_request *req, kc_header *hdrs, const char *cgi, size_t name_len,
+    const char *value)
+{
+	if (req->n_headers >= KC_MAX_HEADERS || name_len == 0)
+		return;
+	char *name = header_name(arena, cgi, name_len);
+	if (name == NULL)
+		return;
+	hdrs[req->n_headers++] = (kc_header){ name, name_len, value, bounded_len(value) };
+}
+
+/* The path of a request target: origin-form as is, absolute-form
+ * ("http://host/p") from its path on. */
+static const char *
+target_path(const char *t)
+{
+	if (strncasecmp(t, "http://", 7) == 0 || strncasecmp(t, "https://", 8) == 0) {
+		const char *p = strstr(t, "://") + 3;
+		p += strcspn(p, "/?#");
+		return *p == '/' ? p : NULL;
+	}
+	return t[0] == '/' ? t : NULL;
+}
+
+bool
+kc_gw_request_build(char *const *envp, kc_arena *arena, kc_request *req,
+    kc_header hdrs[KC_MAX_HEADERS], const char **why)
+{
+	const char *method = NULL, *uri = NULL, *qs = NULL, *script = NULL, *info = NULL;
+
+	req->n_headers = 0;
+	req->headers = hdrs;
+	req->remote_addr = NULL;
+	for (char *const *e = envp; e != NULL && *e != NULL; e++) {
+		const char *s = *e, *eq = strchr(s, '=');
+		if (eq == NULL)
+			continue;
+		size_t nl = (size_t)(eq - s);
+		const char *v = eq + 1;
+#define IS(lit) (nl == sizeof(lit) - 1 && memcmp(s, lit, nl) == 0)
+		if (nl > 5 && memcmp(s, "HTTP_", 5) == 0)
+			add_header(arena, req, hdrs, s + 5, nl - 5, v);
+		else if (IS("CONTENT_TYPE") || IS("CONTENT_LENGTH"))
+			add_header(arena, req, hdrs, s, nl, v);
+		else if (IS("REQUEST_METHOD"))
+			method = v;
+		else if (IS("REQUEST_URI"))
+			uri = v;
+		else if (IS("QUERY_STRING"))
+			qs = v;
+		else if (IS("SCRIPT_NAME"))
+			script = v;
+		else if (IS("PATH_INFO"))
+			info = v;
+		else if (IS("REMOTE_ADDR"))
+			req->remote_addr = v[0] ? v : NULL;
+#undef IS
+	}
+	if (method == NULL || method[0] == '\0') {
+		*why = "no REQUEST_METHOD";
+		return false;
+	}
+	req->method = method;
+
+	const char *path = NULL;
+	size_t len = 0;
+	if (uri != NULL && uri[0] != '\0') {
+		path = target_path(uri);
+		if (path == NULL) {
+			*why = "REQUEST_URI is not an origin-form target";
+			return false;
+		}
+		len = strcspn(path, "?#");
+		if (len > KC_GW_MAX_PARAM)
+			len = KC_GW_MAX_PARAM;
+		if (path[len] == '?') {
+			req->query = path + len + 1;
+			req->query_len = strcspn(req->query, "#");
+		} else {
+			req->query = NULL;
+			req->query_len = 0;
+		}
+	} else if (script != NULL || info != NULL) {
+		/* A server without REQUEST_URI: rebuild it from the CGI split. */
+		size_t a = script ? bounded_len(script) : 0, b = info ? bounded_len(info) : 0;
+		char *p = kc_arena_alloc(arena, a + b + 1);
+		if (p == NULL) {
+			*why = "out of memory";
+			return false;
+		}
+		memcpy(p, script ? script : "", a);
+		memcpy(p + a, info ? info : "", b);
+		p[a + b] = '\0';
+		path = p;
+		len = a + b;
+		req->query = NULL;
+		req->query_len = 0;
+	}
+	if (path == NULL || path[0] != '/') {
+		*why = "no request target (REQUEST_URI)";
+		return false;
+	}
+	req->path = path;
+	req->path_len = len;
+	if (req->query == NULL && qs != NULL && qs[0] != '\0') {
+		req->query = qs;
+		req->query_len = bounded_len(qs);
+	}
+	if (req->query != NULL && req->query_len > KC_GW_MAX_PARAM)
+		req->query_len = KC_GW_MAX_PARAM;
+	return true;
+}
