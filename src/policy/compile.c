@@ -104,19 +104,7 @@ cc_suggest_prefixed(cc *c, const char *prefix, const char *name, const char *con
 void
 cc_suggest(cc *c, const char *name, const char *const *candidates, size_t n)
 {
-	const char *best = NULL;
-	unsigned best_d = 3;
-	for (size_t i = 0; i < n; i++) {
-		if (candidates[i] == NULL)
-			continue;
-		unsigned d = kc_edit_distance(name, candidates[i], 2);
-		if (d < best_d) {
-			best_d = d;
-			best = candidates[i];
-		}
-	}
-	if (best != NULL)
-		kc_diag_hint(c->d, "did you mean '%s'?", best);
+	cc_suggest_prefixed(c, "", name, candidates, n);
 }
 
 /* ---- sets -------------------------------------------------------------------------- */
