@@ -104,19 +104,7 @@ cc_suggest_prefixed(cc *c, const char *prefix, const char *name, const char *con
 void
 cc_suggest(cc *c, const char *name, const char *const *candidates, size_t n)
 {
-	const char *best = NULL;
-	unsigned best_d = 3;
-	for (size_t i = 0; i < n; i++) {
-		if (candidates[i] == NULL)
-			continue;
-		unsigned d = kc_edit_distance(name, candidates[i], 2);
-		if (d < best_d) {
-			best_d = d;
-			best = candidates[i];
-		}
-	}
-	if (best != NULL)
-		kc_diag_hint(c->d, "did you mean '%s'?", best);
+	cc_suggest_prefixed(c, "", name, candidates, n);
 }
 
 /* ---- sets -------------------------------------------------------------------------- */
@@ -1591,7 +1579,7 @@ compile_program(cc *c, const kc_policy_files *files)
 					n_routes++;
 			if (it->kind == KC_I_LET && it->let != NULL) {
 				/* Gather every file's lets into one global scope. */
-				kc_ast_let *copy = kc_arena_alloc(c->a, sizeof(*copy));
+				kc_ast_let *copy = kc_arena_alloc(c->tmp, sizeof(*copy));
 				if (copy != NULL) {
 					*copy = *it->let;
 					copy->next = NULL;
@@ -1616,7 +1604,7 @@ compile_program(cc *c, const kc_policy_files *files)
 			if (it->kind != KC_I_GATE)
 				continue;
 			for (kc_ast_rule *r = it->rules; r != NULL; r = r->next) {
-				kc_ast_rule *copy = kc_arena_alloc(c->a, sizeof(*copy));
+				kc_ast_rule *copy = kc_arena_alloc(c->tmp, sizeof(*copy));
 				if (copy == NULL)
 					continue;
 				*copy = *r;
@@ -1678,10 +1666,17 @@ kc_policy_load(const char *path, const kc_policy_opts *opts, kc_diag *diag)
 		free(p);
 		return NULL;
 	}
-	cc c = { .p = p, .a = p->arena, .d = diag, .opts = opts };
+	/* Syntax trees and other compile-time-only data go to a scratch arena,
+	 * freed once the program is built: the program never points into it. */
+	kc_arena *tmp = kc_arena_new(64 * 1024);
+	if (tmp == NULL) {
+		kc_policy_free(p);
+		return NULL;
+	}
+	cc c = { .p = p, .a = p->arena, .tmp = tmp, .d = diag, .opts = opts };
 	kc_policy_files files;
 	unsigned errors_before = kc_diag_errors(diag);
-	bool parsed = kc_policy_files_load(path, p->arena, diag, &files);
+	bool parsed = kc_policy_files_load(path, tmp, diag, &files);
 	if (parsed && count_items(&c, &files)) {
 		declarations(&c, &files);
 		compile_program(&c, &files);
@@ -1693,6 +1688,7 @@ kc_policy_load(const char *path, const kc_policy_opts *opts, kc_diag *diag)
 	free(c.atom_sigs);
 	free(c.atom_hash);
 	free(c.aliases);
+	kc_arena_free(tmp);
 	if (!parsed || kc_diag_errors(diag) != errors_before) {
 		kc_policy_free(p);
 		return NULL;

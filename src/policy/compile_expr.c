@@ -173,7 +173,7 @@ intern_atom(cc *c, kc_atom *a)
 	}
 	a->id = c->n_atoms;
 	c->atoms[c->n_atoms] = a;
-	c->atom_sigs[c->n_atoms] = s.overflow ? NULL : kc_arena_strndup(c->a, s.buf, s.n);
+	c->atom_sigs[c->n_atoms] = s.overflow ? NULL : kc_arena_strndup(c->tmp, s.buf, s.n);
 	c->atom_hash[c->n_atoms] = h;
 	c->n_atoms++;
 	return a;

@@ -24,7 +24,8 @@ typedef struct cc_alias {
 
 typedef struct cc {
 	kc_policy *p;
-	kc_arena *a;
+	kc_arena *a;                 /* the program's arena: lives with the policy */
+	kc_arena *tmp;               /* compile-time only: syntax trees, signatures */
 	kc_diag *d;
 	const kc_policy_opts *opts;
 	/* scopes */

@@ -433,9 +433,9 @@ key_new(const char *kid, size_t kid_len, kc_alg alg)
 	return k;
 }
 
-/* Classifies an EVP_PKEY loaded from PEM or X.509. */
-static kc_keytype
-pkey_type(EVP_PKEY *pkey)
+/* Classifies an EVP_PKEY loaded from PEM, X.509 or parameters. */
+kc_keytype
+kc_pkey_keytype(EVP_PKEY *pkey)
 {
 	if (EVP_PKEY_is_a(pkey, "RSA"))
 		return KC_KEY_RSA;
@@ -476,14 +476,14 @@ jwk_bytes(const json_t *jwk, const char *name, size_t *len, bool *bad)
 	return b;
 }
 
-static EVP_PKEY *
-pkey_fromdata(const char *type, OSSL_PARAM_BLD *bld)
+EVP_PKEY *
+kc_pkey_fromdata(const char *type, int selection, OSSL_PARAM_BLD *bld)
 {
 	OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
 	EVP_PKEY *pkey = NULL;
 	if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+	    EVP_PKEY_fromdata(ctx, &pkey, selection, params) != 1)
 		pkey = NULL;
 	EVP_PKEY_CTX_free(ctx);
 	OSSL_PARAM_free(params);
@@ -510,7 +510,7 @@ jwk_rsa(const json_t *jwk, EVP_PKEY **out)
 	if (bn == NULL || be == NULL || bld == NULL ||
 	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) ||
 	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) ||
-	    (*out = pkey_fromdata("RSA", bld)) == NULL)
+	    (*out = kc_pkey_fromdata("RSA", EVP_PKEY_PUBLIC_KEY, bld)) == NULL)
 		problem = "RSA key could not be built from \"n\" and \"e\"";
 done:
 	OSSL_PARAM_BLD_free(bld);
@@ -561,7 +561,7 @@ jwk_ec(const json_t *jwk, kc_keytype *type, EVP_PKEY **out)
 	if (bld == NULL ||
 	    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) ||
 	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * clen) ||
-	    (*out = pkey_fromdata("EC", bld)) == NULL)
+	    (*out = kc_pkey_fromdata("EC", EVP_PKEY_PUBLIC_KEY, bld)) == NULL)
 		problem = "EC public key is not a valid point on its curve";
 done:
 	OSSL_PARAM_BLD_free(bld);
@@ -813,7 +813,7 @@ kc_keyset_load_pem_file(kc_keyset *ks, const char *path, const char *kid, const 
 		return -1;
 	}
 	k->pkey = pkey;
-	k->type = pkey_type(pkey);
+	k->type = kc_pkey_keytype(pkey);
 	if (k->type == KC_KEY_NONE) {
 		key_free(k);
 		fmt(err, errlen, "%s: key type not supported (RSA, EC P-256/384/521, Ed25519 are)", path);

@@ -74,6 +74,12 @@ kc_alg_set kc_keyset_algs(const kc_keyset *ks);
 kc_token_reason kc_keyset_select(const kc_keyset *ks, kc_alg alg,
     const char *kid, size_t kid_len, const kc_key **out);
 
+/* Shared with sign.c: the kind of key an EVP_PKEY is (KC_KEY_NONE when
+ * keycard has no use for it), and an EVP_PKEY built from parameters with
+ * EVP_PKEY_fromdata (selection EVP_PKEY_PUBLIC_KEY or EVP_PKEY_KEYPAIR). */
+kc_keytype kc_pkey_keytype(EVP_PKEY *pkey);
+EVP_PKEY *kc_pkey_fromdata(const char *type, int selection, OSSL_PARAM_BLD *bld);
+
 /* Accessors; the returned pointers are borrowed from the keyset. */
 const char *kc_key_kid(const kc_key *k);         /* NULL when none */
 kc_keytype kc_key_type(const kc_key *k);

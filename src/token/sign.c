@@ -21,6 +21,7 @@
 
 #include "core/util.h"
 #include "token/b64url.h"
+#include "token/jwk.h"
 
 struct kc_signer {
 	kc_alg alg;
@@ -241,20 +242,6 @@ jwk_bn(const json_t *jwk, const char *name)
 	return bn;
 }
 
-static EVP_PKEY *
-keypair_fromdata(const char *type, OSSL_PARAM_BLD *bld)
-{
-	OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
-	EVP_PKEY *pkey = NULL;
-	if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_KEYPAIR, params) != 1)
-		pkey = NULL;
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_free(params);
-	return pkey;
-}
-
 static const char *
 load_private_jwk(kc_signer *s, const json_t *jwk)
 {
@@ -308,7 +295,7 @@ load_private_jwk(kc_signer *s, const json_t *jwk)
 			if (bn[i] != NULL)
 				OSSL_PARAM_BLD_push_BN(bld, pname[i], bn[i]);
 		}
-		if ((s->pkey = keypair_fromdata("RSA", bld)) == NULL)
+		if ((s->pkey = kc_pkey_fromdata("RSA", EVP_PKEY_KEYPAIR, bld)) == NULL)
 			problem = "invalid RSA private key";
 	} else if (strcmp(kty, "EC") == 0) {
 		const char *group;
@@ -343,7 +330,7 @@ load_private_jwk(kc_signer *s, const json_t *jwk)
 		OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
 		OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * c);
 		OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, bn[2]);
-		if ((s->pkey = keypair_fromdata("EC", bld)) == NULL)
+		if ((s->pkey = kc_pkey_fromdata("EC", EVP_PKEY_KEYPAIR, bld)) == NULL)
 			problem = "invalid EC private key";
 	} else {
 		problem = "unsupported \"kty\"";
@@ -353,24 +340,6 @@ done:
 		BN_clear_free(bn[i]);
 	OSSL_PARAM_BLD_free(bld);
 	return problem;
-}
-
-static kc_keytype
-pkey_keytype(EVP_PKEY *pkey)
-{
-	if (EVP_PKEY_is_a(pkey, "RSA"))
-		return KC_KEY_RSA;
-	if (EVP_PKEY_is_a(pkey, "ED25519"))
-		return KC_KEY_ED25519;
-	if (EVP_PKEY_is_a(pkey, "EC")) {
-		char g[64];
-		if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, g, sizeof(g), NULL)) {
-			if (strcmp(g, "prime256v1") == 0) return KC_KEY_EC_P256;
-			if (strcmp(g, "secp384r1") == 0) return KC_KEY_EC_P384;
-			if (strcmp(g, "secp521r1") == 0) return KC_KEY_EC_P521;
-		}
-	}
-	return KC_KEY_NONE;
 }
 
 kc_signer *
@@ -432,7 +401,7 @@ kc_signer_load_file(const char *path, kc_alg alg, const char *kid, char *err, si
 			problem = "neither a JWK nor a PEM private key";
 			goto done;
 		}
-		if ((s->type = pkey_keytype(s->pkey)) == KC_KEY_NONE) {
+		if ((s->type = kc_pkey_keytype(s->pkey)) == KC_KEY_NONE) {
 			problem = "key type not supported";
 			goto done;
 		}
