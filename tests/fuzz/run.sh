@@ -100,3 +100,34 @@ if [ "$prc" -ne 0 ]; then
 	exit 1
 fi
 echo "run.sh: no crash in the policy compiler in $secs s"
+
+# ---- keycard-fcgi's inputs: fuzz_gateway (FastCGI params → request →
+# decision → reply, and the CGI response header parser)
+echo "run.sh: building $out/fuzz_gateway with $CC"
+# shellcheck disable=SC2086 # $deps is a list of flags
+"$CC" -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-Wall -Wextra -Wno-unused-parameter \
+	-I"$confdir" -I"$confdir/grammar" -I"$src/src" \
+	-o "$out/fuzz_gateway" "$fuzz/fuzz_gateway.c" "$src"/src/core/*.c "$src"/src/token/*.c \
+	"$src"/src/policy/*.c "$src"/src/decide.c "$src"/src/gateway/cgi.c \
+	"$src"/src/gateway/request.c "$src"/src/gateway/reply.c \
+	"$confdir"/grammar/policy-parse.c "$confdir"/grammar/policy-lex.c \
+	$deps
+mkdir -p "$out/corpus-gateway"
+cp "$fuzz"/corpus-gateway/* "$out/corpus-gateway/"
+gsecs=$(( secs / 2 > 10 ? secs / 2 : 10 ))
+echo "run.sh: fuzzing keycard-fcgi's inputs for $gsecs s"
+grc=0
+# shellcheck disable=SC2086 # FUZZ_FLAGS is a list of flags
+"$out/fuzz_gateway" -max_total_time="$gsecs" -artifact_prefix="$out/gateway-" -timeout=10 \
+	-rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 ${FUZZ_FLAGS:-} \
+	"$out/corpus-gateway" || grc=$?
+if [ "$grc" -ne 0 ]; then
+	echo "run.sh: the gateway fuzzer failed (exit $grc); reproduce with:" >&2
+	for f in "$out"/gateway-crash-* "$out"/gateway-leak-* "$out"/gateway-timeout-* "$out"/gateway-oom-*; do
+		[ -e "$f" ] && echo "  $out/fuzz_gateway $f" >&2
+	done
+	exit 1
+fi
+echo "run.sh: no crash in keycard-fcgi's inputs in $gsecs s"
