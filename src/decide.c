@@ -353,6 +353,11 @@ token_stage(struct kc_decide_state *st)
 	size_t l;
 	d->subject = kc_json_string(kc_json_get(claims, "sub"), &l);
 	d->client_id = kc_json_string(kc_json_get(claims, "client_id"), &l);
+	/* The client's display name, for the log line of any decision. */
+	for (uint32_t i = 0; d->client_id != NULL && i < st->p->n_clients; i++)
+		if (st->p->clients[i].id.len == l &&
+		    memcmp(st->p->clients[i].id.s, d->client_id, l) == 0)
+			d->client_name = st->p->clients[i].name;
 	d->issuer = kc_json_string(kc_json_get(claims, "iss"), &l);
 	if (st->trace != NULL)
 		trace_add(st, "token", (kc_span){ 0 }, NULL, afmt(st->arena, "%s, issuer %s",
@@ -677,14 +682,7 @@ exports(struct kc_decide_state *st, const kc_rule *allowed)
 	kc_decision *d = st->out;
 	const kc_route_def *route = st->ctx.route;
 	if (st->have_token) {
-		const kc_json *c = st->ctx.claims;
-		size_t l;
-		const char *client = kc_json_string(kc_json_get(c, "client_id"), &l);
-		const char *name = NULL;
-		for (uint32_t i = 0; client != NULL && i < st->p->n_clients; i++)
-			if (st->p->clients[i].id.len == l && memcmp(st->p->clients[i].id.s, client, l) == 0)
-				name = st->p->clients[i].name;
-		d->client_name = name;
+		const char *client = d->client_id, *name = d->client_name;
 		add_default_export(st, "REMOTE_USER", d->subject);
 		add_default_export(st, "AUTH_TYPE", "Bearer");
 		add_default_export(st, "KEYCARD_SUBJECT", d->subject);

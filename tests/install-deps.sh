@@ -11,7 +11,8 @@ packages=(
 	libcriterion-dev                                        # unit tests
 	python3 python3-jwt python3-cryptography                # PyJWT interop tests
 	clang libclang-rt-14-dev                                # libFuzzer target
-	jq ca-certificates                                      # scripts
+	jq ca-certificates curl                                 # scripts
+	lighttpd apache2 nginx fcgiwrap spawn-fcgi              # end-to-end tests, demo
 )
 
 missing=()
@@ -36,7 +37,22 @@ else
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-"${as_root[@]}" apt-get update -q
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-	apt-get install -y -q --no-install-recommends "${missing[@]}"
+# The web servers are for the tests, which start their own instances on high
+# ports: keep the packages from starting (and enabling) their system daemons,
+# which would also fight over port 80. A policy-rc.d already present is left
+# alone.
+policy_rc=/usr/sbin/policy-rc.d
+own_policy_rc=0
+if [ ! -e "$policy_rc" ]; then
+	printf '#!/bin/sh\n# temporary, from keycard tests/install-deps.sh\nexit 101\n' |
+		"${as_root[@]}" tee "$policy_rc" >/dev/null
+	"${as_root[@]}" chmod 755 "$policy_rc"
+	own_policy_rc=1
+fi
+rc=0
+"${as_root[@]}" apt-get update -q || rc=$?
+[ "$rc" -ne 0 ] || "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+	apt-get install -y -q --no-install-recommends "${missing[@]}" || rc=$?
+[ "$own_policy_rc" = 0 ] || "${as_root[@]}" rm -f "$policy_rc"
+[ "$rc" -eq 0 ] || exit "$rc"
 echo "install-deps: done"

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -551,6 +552,63 @@ cgi_log_err(void *ctx, const char *line, size_t n)
 	fflush(stderr);
 }
 
+/* Apache's Action hands over PATH_TRANSLATED = the script's file plus the
+ * request's path info (".../devices.sh/devices/123"). The script is the
+ * longest prefix that is a regular file; the rest is its PATH_INFO. */
+static const char *
+split_translated(kc_arena *a, const char *translated, const char **rest)
+{
+	size_t len = strlen(translated);
+	char *path = kc_arena_strndup(a, translated, len);
+	*rest = "";
+	if (path == NULL)
+		return NULL;
+	for (;;) {
+		struct stat st;
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+			*rest = translated + strlen(path);
+			return path;
+		}
+		char *slash = strrchr(path, '/');
+		if (slash == NULL || slash == path)
+			return translated;   /* no file: let the root check refuse it */
+		*slash = '\0';
+	}
+}
+
+/* The environment the wrapped script sees under Action: SCRIPT_NAME and
+ * PATH_INFO split as a server would for the script itself. */
+static char **
+action_env(kc_arena *a, char *const *envp, const char *rest)
+{
+	size_t n = 0, rl = strlen(rest);
+	while (envp[n] != NULL)
+		n++;
+	char **env = kc_arena_alloc(a, (n + 3) * sizeof(char *));
+	if (env == NULL)
+		return NULL;
+	const char *pi = kc_gw_param(envp, "PATH_INFO");
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(envp[i], "PATH_INFO=", 10) != 0 && strncmp(envp[i], "SCRIPT_NAME=", 12) != 0 &&
+		    strncmp(envp[i], "PATH_TRANSLATED=", 16) != 0)
+			env[k++] = envp[i];
+	if (pi != NULL) {
+		size_t pl = strlen(pi);
+		size_t sl = pl >= rl && strcmp(pi + pl - rl, rest) == 0 ? pl - rl : pl;
+		char *sn = kc_arena_alloc(a, sl + 13), *np = kc_arena_alloc(a, rl + 11);
+		if (sn == NULL || np == NULL)
+			return NULL;
+		snprintf(sn, sl + 13, "SCRIPT_NAME=%.*s", (int)sl, pi);
+		snprintf(np, rl + 11, "PATH_INFO=%s", rest);
+		env[k++] = sn;
+		if (rl > 0)
+			env[k++] = np;
+	}
+	env[k] = NULL;
+	return env;
+}
+
 int
 kc_gw_serve_cgi(kc_gw_server *s, char *const *envp)
 {
@@ -571,10 +629,21 @@ kc_gw_serve_cgi(kc_gw_server *s, char *const *envp)
 		return 1;
 	/* Only PATH_TRANSLATED: under Action, SCRIPT_FILENAME is keycard-fcgi
 	 * itself, and running it would start this again. "" answers 500. */
-	const char *script = kc_gw_param(envp, "PATH_TRANSLATED");
-	if (script == NULL)
-		script = "";
-	kc_gw_handle(s, envp, 0, script, &io, arena);
+	const char *translated = kc_gw_param(envp, "PATH_TRANSLATED"), *rest = "";
+	const char *script = translated ? split_translated(arena, translated, &rest) : "";
+	char **env = action_env(arena, envp, rest);
+	kc_gw_handle(s, env ? env : (char **)envp, 0, script ? script : "", &io, arena);
+	/* A refused (or short-reading) request leaves its body unread; read it
+	 * away, bounded, so the server does not see a reset instead of our
+	 * answer (mod_cgid talks over a socket). */
+	char sink[16384];
+	long long drained = 0;
+	while (c.left > 0 && drained < 64LL * 1024 * 1024) {
+		ssize_t r = cgi_read(&c, sink, sizeof(sink));
+		if (r <= 0)
+			break;
+		drained += r;
+	}
 	kc_arena_free(arena);
 	return 0;
 }

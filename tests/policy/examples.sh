@@ -55,5 +55,15 @@ else
 	step "keycard test policies/tests/*.kct" "$KEYCARD" test "$@"
 fi
 
+# The demo's policy (examples/policy) and its tests.
+step "keycard check examples/policy/main.kc" "$KEYCARD" check examples/policy/main.kc
+set -- examples/policy/tests/*.kct
+if [ ! -e "$1" ]; then
+	failed=$((failed + 1))
+	echo "FAIL: no test files in examples/policy/tests"
+else
+	step "keycard test examples/policy/tests/*.kct" "$KEYCARD" test "$@"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
