@@ -369,26 +369,109 @@ done:
 
 /* ---- FastCGI ---------------------------------------------------------------------- */
 
+/* Output is held back while the request body is still coming in.
+ *
+ * libfcgi's streams block. A web server that does not read our output
+ * until it has sent the whole body (nginx does so) would otherwise
+ * deadlock with us: we block writing the script's output, so we stop
+ * reading the body, so the server blocks sending it. Until the body has
+ * been read to its end, the script's output is spooled (in memory up to
+ * KC_GW_SPOOL_MEM, then in an unlinked temporary file) and sent after. The
+ * script itself is still fed its body while it writes (cgi.c), and a
+ * request without a body is not spooled at all. */
+#define KC_GW_SPOOL_MEM (1024 * 1024)
+
 typedef struct fcgi_ctx {
 	FCGX_Request *rq;
+	bool body_done;             /* the request body was read to its end */
+	char *spool;                /* held-back output, in memory */
+	size_t spool_len, spool_cap;
+	FILE *spool_file;           /* and past KC_GW_SPOOL_MEM, on disk */
 } fcgi_ctx;
+
+static bool
+put_all(FCGX_Request *rq, const char *buf, size_t n)
+{
+	size_t done = 0;
+	while (done < n) {
+		int chunk = n - done > INT_MAX ? INT_MAX : (int)(n - done);
+		if (FCGX_PutStr(buf + done, chunk, rq->out) != chunk)
+			return false;
+		done += (size_t)chunk;
+	}
+	return true;
+}
+
+/* Sends what was held back. */
+static bool
+spool_flush(fcgi_ctx *c)
+{
+	bool ok = true;
+	if (c->spool_len > 0)
+		ok = put_all(c->rq, c->spool, c->spool_len);
+	c->spool_len = 0;
+	if (c->spool_file != NULL) {
+		char buf[16384];
+		size_t r;
+		rewind(c->spool_file);
+		while (ok && (r = fread(buf, 1, sizeof(buf), c->spool_file)) > 0)
+			ok = put_all(c->rq, buf, r);
+		fclose(c->spool_file);
+		c->spool_file = NULL;
+	}
+	return ok;
+}
+
+static bool
+spool_add(fcgi_ctx *c, const char *buf, size_t n)
+{
+	if (c->spool_file == NULL && c->spool_len + n <= KC_GW_SPOOL_MEM) {
+		if (c->spool_len + n > c->spool_cap) {
+			size_t cap = c->spool_cap ? c->spool_cap : 16384;
+			while (cap < c->spool_len + n)
+				cap *= 2;
+			char *ns = realloc(c->spool, cap);
+			if (ns == NULL)
+				return false;
+			c->spool = ns;
+			c->spool_cap = cap;
+		}
+		memcpy(c->spool + c->spool_len, buf, n);
+		c->spool_len += n;
+		return true;
+	}
+	if (c->spool_file == NULL && (c->spool_file = tmpfile()) == NULL)
+		return false;
+	return fwrite(buf, 1, n, c->spool_file) == n;
+}
 
 static ssize_t
 fcgi_read(void *ctx, char *buf, size_t n)
 {
-	FCGX_Request *rq = ((fcgi_ctx *)ctx)->rq;
+	fcgi_ctx *c = ctx;
+	FCGX_Request *rq = c->rq;
 	if (n > INT_MAX)
 		n = INT_MAX;
 	int r = FCGX_GetStr(buf, (int)n, rq->in);
-	if (r <= 0)
-		return FCGX_GetError(rq->in) != 0 ? -1 : 0;
+	if (r <= 0) {
+		if (FCGX_GetError(rq->in) != 0)
+			return -1;
+		/* The whole body is in: what was held back may go now. */
+		c->body_done = true;
+		if (!spool_flush(c))
+			return -1;
+		return 0;
+	}
 	return r;
 }
 
 static ssize_t
 fcgi_write(void *ctx, const char *buf, size_t n)
 {
-	FCGX_Request *rq = ((fcgi_ctx *)ctx)->rq;
+	fcgi_ctx *c = ctx;
+	if (!c->body_done)
+		return spool_add(c, buf, n) ? (ssize_t)n : -1;
+	FCGX_Request *rq = c->rq;
 	size_t done = 0;
 	while (done < n) {
 		int chunk = n - done > INT_MAX ? INT_MAX : (int)(n - done);
@@ -421,13 +504,19 @@ worker(void *arg)
 		kc_arena_free(arena);
 		return NULL;
 	}
-	fcgi_ctx fc = { &rq };
+	fcgi_ctx fc = { .rq = &rq };
 	kc_cgi_io io = { fcgi_read, fcgi_write, fcgi_log_err, &fc };
 	while (FCGX_Accept_r(&rq) >= 0) {
+		/* No body to wait for: no spooling (RFC 3875 §4.1.2). */
+		const char *cl = FCGX_GetParam("CONTENT_LENGTH", rq.envp);
+		fc.body_done = cl == NULL || cl[0] == '\0' || strcmp(cl, "0") == 0;
 		kc_gw_handle(s, rq.envp, rq.role, NULL, &io, arena);
+		fc.body_done = true;
+		spool_flush(&fc);
 		FCGX_Finish_r(&rq);
 		kc_arena_clear(arena);
 	}
+	free(fc.spool);
 	kc_arena_free(arena);
 	return NULL;
 }

@@ -366,9 +366,9 @@ big_post_case() {
 # big_post_sum_case: 10 MB to $BASE/cgi-bin/bodysum.sh arrives intact (its
 # length and SHA-256 come back). Used where the server does not keep sending
 # the body once the program has started answering: Apache mod_cgid writes the
-# whole body before reading; with nginx (1.22) echo.sh's 10 MB echo stalled
-# after 0.1-1 MB until fastcgi_read_timeout, while lighttpd and Apache
-# mod_proxy_fcgi echo it intact.
+# whole body before reading. (nginx 1.22 does not read a FastCGI answer until
+# it has sent the body: keycard-fcgi holds the script's output back until
+# the body is in, so the echo works through nginx too.)
 big_post_sum_case() {
 	local want
 	head -c $((10 * 1024 * 1024)) /dev/urandom >"$RUN/big.bin"
