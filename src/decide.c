@@ -703,7 +703,23 @@ void
 kc_decide(const kc_policy *p, const kc_request *req, kc_arena *arena, kc_decision *out,
     kc_trace *trace)
 {
-	struct kc_decide_state st = { .p = p, .req = req, .arena = arena, .out = out, .trace = trace };
+	/* Not zeroed whole: ctx.grants alone is 1.5 KiB, and n_grants says how
+	 * much of it is used. Every other member is set here or in ctx below. */
+	struct kc_decide_state st;
+	st.p = p;
+	st.req = req;
+	st.arena = arena;
+	st.out = out;
+	st.trace = trace;
+	st.have_token = false;
+	memset(&st.ctx, 0, offsetof(kc_eval_ctx, grants));
+	st.ctx.n_grants = 0;
+	memset(st.ctx.wild, 0, sizeof(st.ctx.wild));
+	st.ctx.scope_text = NULL;
+	st.ctx.memo = NULL;
+	st.ctx.remote_family = 0;
+	st.ctx.ignored_scopes = 0;
+	st.ctx.wrong_type_claims = 0;
 	/* Everything but the export slots, which n_exports guards. */
 	memset(out, 0, offsetof(kc_decision, exports));
 	memset(&out->n_exports, 0, sizeof(*out) - offsetof(kc_decision, n_exports));
@@ -742,7 +758,7 @@ kc_decide(const kc_policy *p, const kc_request *req, kc_arena *arena, kc_decisio
 	out->route = route->pattern;
 	trace_add(&st, "route", route->span, NULL, route->pattern, -1, NULL);
 
-	/* st (ctx included) is zeroed already: set only what the request gives. */
+	/* The rest of ctx was cleared above: set what the request gives. */
 	st.ctx.p = p;
 	st.ctx.arena = arena;
 	st.ctx.method = req->method;

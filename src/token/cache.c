@@ -22,12 +22,12 @@
 /* Entry indices are 32-bit; a bigger cache would be a configuration error. */
 #define MAX_ENTRIES ((size_t)1 << 24)
 #define MAX_SHARDS 16
-#define KEY_BYTES 32             /* HMAC-SHA-256 key, random per cache */
+#define KEY_BYTES 16             /* SipHash-2-4 key, random per cache */
 #define NIL UINT32_MAX
 
 /* The table.
  *
- * The 128-bit key (first half of HMAC-SHA-256(random key, token)) picks a
+ * The 128-bit key (SipHash-2-4-128 of the token under a random key) picks a
  * shard by its low bits and a bucket in that shard by its high bits; both
  * are uniform because the key is a MAC output. Each shard has its own mutex,
  * a fixed pool of `limit` entries (allocated once at kc_token_cache_new) and
@@ -92,12 +92,16 @@ mac_template_new(void)
 	unsigned char key[KEY_BYTES];
 	if (RAND_bytes(key, sizeof(key)) != 1)
 		return NULL;
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	/* SipHash is a keyed PRF made for hash tables: as collision-proof as we
+	 * need against an attacker who does not know the key, and three times
+	 * faster than HMAC-SHA-256 on token-sized input. */
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "SIPHASH", NULL);
 	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
 	EVP_MAC_free(mac);
 	if (ctx != NULL) {
+		size_t size = 16;
 		OSSL_PARAM params[2] = {
-			OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+			OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size),
 			OSSL_PARAM_construct_end(),
 		};
 		if (EVP_MAC_init(ctx, key, sizeof(key), params) != 1) {
@@ -110,7 +114,7 @@ mac_template_new(void)
 	return ctx;
 }
 
-/* HMAC-SHA-256 of the token, truncated to 128 bits. */
+/* SipHash-2-4-128 of the token. */
 static bool
 token_key(const kc_token_cache *c, const char *token, size_t len, uint64_t *k0,
     uint64_t *k1)

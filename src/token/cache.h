@@ -1,8 +1,8 @@
 /* cache.h: the validated-token cache (ARCHITECTURE.md, performance design).
  *
  * A token that arrives 10,000 times a day is verified once. Entries are
- * keyed by a keyed hash of the token (HMAC-SHA-256 truncated to 128 bits,
- * with a random key per process), so no raw token is ever stored. An entry
+ * keyed by a keyed hash of the token (SipHash-2-4 with 128-bit output and a
+ * random key per cache), so no raw token is ever stored. An entry
  * holds the outcome and, for a valid token, a copy of its claims text; it
  * is never used past the token's exp (nor past its own ttl), invalid
  * outcomes are kept only briefly (negative ttl), and "unavailable" (our own

@@ -3,9 +3,12 @@
 
 #include "testutil.h"
 
+#include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <criterion/criterion.h>
 
@@ -126,4 +129,54 @@ kct_jwt(kc_keyset *ks, const kc_verifier_opts *opts, const char *token, int64_t 
 	kc_arena_free(a);
 	kc_verifier_free(v);
 	return r;
+}
+
+void
+kct_tmpdir(char *dir, size_t size, const char *tag)
+{
+	snprintf(dir, size, "/tmp/kc-%s-XXXXXX", tag);
+	cr_assert_not_null(mkdtemp(dir), "mkdtemp %s", dir);
+}
+
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void
+kct_rmtree(const char *dir)
+{
+	if (dir[0] != '\0')
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void
+kct_write_file(const char *dir, const char *rel, const char *text)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	/* mkdir -p for the parents */
+	for (char *s = strchr(path + strlen(dir) + 1, '/'); s != NULL; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		cr_assert(mkdir(path, 0700) == 0 || errno == EEXIST, "mkdir %s", path);
+		*s = '/';
+	}
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "cannot write %s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+char *
+kct_jwks_of(const kc_signer *s)
+{
+	json_t *set = json_pack("{s:[o]}", "keys", kc_signer_public_jwk(s));
+	char *text = json_dumps(set, JSON_COMPACT);
+	json_decref(set);
+	cr_assert_not_null(text);
+	return text;
 }

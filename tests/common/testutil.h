@@ -41,4 +41,14 @@ kc_token_reason kct_jws(const kc_keyset *ks, const char *token);
 kc_token_reason kct_jwt(kc_keyset *ks, const kc_verifier_opts *opts,
     const char *token, int64_t now);
 
+/* Temporary directories for tests that write policy files. */
+/* Creates /tmp/kc-TAG-XXXXXX into dir (at least 64 bytes); aborts on error. */
+void kct_tmpdir(char *dir, size_t size, const char *tag);
+/* Removes dir and everything below it. */
+void kct_rmtree(const char *dir);
+/* Writes text to dir/rel, creating the parent directories. */
+void kct_write_file(const char *dir, const char *rel, const char *text);
+/* The public JWKS {"keys":[…]} of a signer, as text; caller frees. */
+char *kct_jwks_of(const kc_signer *s);
+
 #endif

@@ -39,15 +39,6 @@ static char dir[64];
 static kc_signer *signer;
 static kc_arena *arena;
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static const char *
 in_dir(const char *rel)
 {
@@ -62,10 +53,7 @@ static void
 write_file(const char *rel, const char *text, mode_t mode)
 {
 	const char *path = in_dir(rel);
-	FILE *f = fopen(path, "w");
-	cr_assert_not_null(f, "cannot write %s", path);
-	fputs(text, f);
-	fclose(f);
+	kct_write_file(dir, rel, text);
 	cr_assert_eq(chmod(path, mode), 0);
 }
 
@@ -103,7 +91,7 @@ teardown(void)
 {
 	kc_arena_free(arena);
 	kc_signer_free(signer);
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	kct_rmtree(dir);
 }
 
 TestSuite(env, .init = setup, .fini = teardown);

@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+
+#include "../../common/testutil.h"
 #include <jansson.h>
 
 #include "core/diag.h"
@@ -37,31 +39,8 @@ static kc_policy *policy;
 static char *out;               /* everything kc_diag_print wrote */
 static size_t out_len;
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void
-write_file(const char *rel, const char *text)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	/* mkdir -p for the parents */
-	for (char *s = strchr(path + strlen(dir) + 1, '/'); s != NULL; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		cr_assert(mkdir(path, 0700) == 0 || errno == EEXIST, "mkdir %s", path);
-		*s = '/';
-	}
-	FILE *f = fopen(path, "w");
-	cr_assert_not_null(f, "cannot write %s", path);
-	fputs(text, f);
-	fclose(f);
-}
+/* Writes a file of the test's directory. */
+#define write_file(rel, text) kct_write_file(dir, (rel), (text))
 
 /* A public JWKS with one fresh ES256 key, for issuers. */
 static void
@@ -81,8 +60,7 @@ write_jwks(const char *rel)
 static void
 setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/kc-compile-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	kct_tmpdir(dir, sizeof(dir), "compile");
 	write_jwks("keys.jwks");
 }
 
@@ -92,7 +70,7 @@ teardown(void)
 	kc_policy_free(policy);
 	kc_diag_free(diag);
 	free(out);
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	kct_rmtree(dir);
 }
 
 /* Loads dir/rel into `policy`, printing the diagnostics into `out`. */

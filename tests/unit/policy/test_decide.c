@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 
 #include <criterion/criterion.h>
+
+#include "../../common/testutil.h"
 #include <jansson.h>
 
 #include "decide.h"
@@ -39,50 +41,18 @@ static kc_policy *policy;
 static kc_diag *diag;           /* the policy's sources live here: freed after it */
 static kc_arena *arena;
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void
-write_file(const char *rel, const char *text)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	for (char *s = strchr(path + strlen(dir) + 1, '/'); s != NULL; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		cr_assert(mkdir(path, 0700) == 0 || errno == EEXIST, "mkdir %s", path);
-		*s = '/';
-	}
-	FILE *f = fopen(path, "w");
-	cr_assert_not_null(f, "cannot write %s", path);
-	fputs(text, f);
-	fclose(f);
-}
-
-static char *
-jwks_of(const kc_signer *s)
-{
-	json_t *set = json_pack("{s:[o]}", "keys", kc_signer_public_jwk(s));
-	char *text = json_dumps(set, JSON_COMPACT);
-	json_decref(set);
-	return text;
-}
+/* Writes a file of the test's directory. */
+#define write_file(rel, text) kct_write_file(dir, (rel), (text))
 
 static void
 setup(void)
 {
 	char err[256];
-	snprintf(dir, sizeof(dir), "/tmp/kc-decide-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	kct_tmpdir(dir, sizeof(dir), "decide");
 	signer = kc_signer_generate(KC_ALG_ES256, "k1", err, sizeof(err));
 	stranger = kc_signer_generate(KC_ALG_ES256, "k1", err, sizeof(err));
 	cr_assert(signer != NULL && stranger != NULL, "%s", err);
-	char *jwks = jwks_of(signer);
+	char *jwks = kct_jwks_of(signer);
 	write_file("keys.jwks", jwks);
 	free(jwks);
 	arena = kc_arena_new(64 * 1024);
@@ -97,7 +67,7 @@ teardown(void)
 	kc_arena_free(arena);
 	kc_signer_free(signer);
 	kc_signer_free(stranger);
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	kct_rmtree(dir);
 }
 
 /* Loads policy text (as dir/main.kc); the test fails on any error. */
@@ -1001,7 +971,7 @@ Test(token, typ_is_checked_case_insensitively)
 
 Test(token, the_issuer_is_chosen_by_iss_and_its_keys_only)
 {
-	char *jwks = jwks_of(stranger);
+	char *jwks = kct_jwks_of(stranger);
 	write_file("other.jwks", jwks);
 	free(jwks);
 	load("keycard 1;\nrealm \"test\";\n"
@@ -1020,7 +990,7 @@ Test(token, the_issuer_is_chosen_by_iss_and_its_keys_only)
 
 Test(token, override_jwks_replaces_every_issuers_keys)
 {
-	char *jwks = jwks_of(stranger);
+	char *jwks = kct_jwks_of(stranger);
 	kc_policy_opts opts = { .override_jwks = jwks };
 	load_opts(HEAD "resource r { route GET /x { allow; } }\n", &opts);
 	expect_allow(DECIDE(.target = "/x", .auth = bearer(token_by(stranger, NULL, NULL))));
