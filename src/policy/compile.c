@@ -51,11 +51,8 @@ dup(cc *c, const char *s)
 	return s ? kc_arena_strndup(c->a, s, strlen(s)) : NULL;
 }
 
-static void
-err(cc *c, kc_span at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-err(cc *c, kc_span at, const char *fmt, ...)
+void
+cc_err(cc *c, kc_span at, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -324,7 +321,7 @@ cc_scope_id(cc *c, const char *s, size_t len, kc_span at, bool literal)
 	if (id >= 0)
 		return id;
 	if (literal && c->declared_scopes) {
-		err(c, at, "scope '%.*s' is not declared", (int)len, s);
+		cc_err(c, at, "scope '%.*s' is not declared", (int)len, s);
 		const char *cand[256];
 		uint32_t n = p->n_scopes < 256 ? p->n_scopes : 256;
 		for (uint32_t i = 0; i < n; i++)
@@ -337,11 +334,11 @@ cc_scope_id(cc *c, const char *s, size_t len, kc_span at, bool literal)
 		return -1;
 	}
 	if (len == 0 || memchr(s, ' ', len) != NULL) {
-		err(c, at, "a scope name is not empty and has no spaces");
+		cc_err(c, at, "a scope name is not empty and has no spaces");
 		return -1;
 	}
 	if (p->n_scopes >= KC_MAX_SCOPE_IDS) {
-		err(c, at, "more than %d distinct scopes", KC_MAX_SCOPE_IDS);
+		cc_err(c, at, "more than %d distinct scopes", KC_MAX_SCOPE_IDS);
 		return -1;
 	}
 	if (p->n_scopes == c->scope_cap) {
@@ -397,7 +394,7 @@ read_lines(cc *c, kc_span at, const char *path, uint32_t *n_out)
 	size_t len;
 	char *text = kc_file_read(path, 64 * 1024 * 1024, &len);
 	if (text == NULL) {
-		err(c, at, "cannot read '%s': %s", path, strerror(errno));
+		cc_err(c, at, "cannot read '%s': %s", path, strerror(errno));
 		return NULL;
 	}
 	uint32_t cap = 64, n = 0;
@@ -426,7 +423,7 @@ read_lines(cc *c, kc_span at, const char *path, uint32_t *n_out)
 	}
 	free(text);
 	if (lines == NULL) {
-		err(c, at, "out of memory reading '%s'", path);
+		cc_err(c, at, "out of memory reading '%s'", path);
 		return NULL;
 	}
 	*n_out = n;
@@ -438,7 +435,7 @@ declare_list(cc *c, const kc_ast_list *l, kc_span at)
 {
 	kc_policy *p = c->p;
 	if (cc_list(c, l->name.s) != NULL) {
-		err(c, l->name.span, "list '@%s' is defined twice", l->name.s);
+		cc_err(c, l->name.span, "list '@%s' is defined twice", l->name.s);
 		return;
 	}
 	char **entries = NULL;
@@ -468,7 +465,7 @@ declare_list(cc *c, const kc_ast_list *l, kc_span at)
 		kc_ast_strlist *s = l->items;
 		for (uint32_t i = 0; items != NULL && i < n; i++) {
 			if (!cc_parse_cidr(entries[i], &items[i])) {
-				err(c, l->file.s ? where : s->str.span, "'%s' is not an IP address or CIDR range",
+				cc_err(c, l->file.s ? where : s->str.span, "'%s' is not an IP address or CIDR range",
 				    entries[i]);
 				if (l->file.s)
 					kc_diag_note(c->d, (kc_span){ 0 }, "in %s, entry %u", l->file.s, i + 1);
@@ -507,7 +504,7 @@ declare_clients_file(cc *c, const kc_ast_item *it)
 		for (uint32_t i = 0; i < n; i++) {
 			char *tab = strchr(lines[i], '\t');
 			if (tab == NULL) {
-				err(c, it->str.span, "%s: line %u: expected client_id<TAB>name", it->str.s, i + 1);
+				cc_err(c, it->str.span, "%s: line %u: expected client_id<TAB>name", it->str.s, i + 1);
 				continue;
 			}
 			*tab = '\0';
@@ -540,7 +537,7 @@ declare_claim(cc *c, const kc_ast_claim *cl)
 	kc_policy *p = c->p;
 	int prev = cc_claim_index(c, cl->name.s);
 	if (prev >= 0) {
-		err(c, cl->name.span, "claim '%s' is declared twice", cl->name.s);
+		cc_err(c, cl->name.span, "claim '%s' is declared twice", cl->name.s);
 		kc_diag_note(c->d, p->claims[prev].span, "first declared here");
 		return;
 	}
@@ -570,16 +567,16 @@ declare_claim(cc *c, const kc_ast_claim *cl)
 	}
 	d->path_lens = lens;
 	if (d->path_len != parts || (cl->from.s && cl->from.len == 0)) {
-		err(c, cl->from.span, "'%s' is not a claim path (names separated by single dots)", from);
+		cc_err(c, cl->from.span, "'%s' is not a claim path (names separated by single dots)", from);
 		return;
 	}
 	if (cl->split.s != NULL) {
 		if (d->type != KC_VT_LIST_STRING) {
-			err(c, cl->split.span, "'split' reads a string claim as a list: declare it list<string>");
+			cc_err(c, cl->split.span, "'split' reads a string claim as a list: declare it list<string>");
 			return;
 		}
 		if (cl->split.len != 1) {
-			err(c, cl->split.span, "the separator of 'split' is one character, such as \" \"");
+			cc_err(c, cl->split.span, "the separator of 'split' is one character, such as \" \"");
 			return;
 		}
 		d->split = cl->split.s[0];
@@ -602,12 +599,12 @@ declare_issuer(cc *c, const kc_ast_issuer *is)
 	kc_policy *p = c->p;
 	for (uint32_t i = 0; i < p->n_issuers; i++) {
 		if (strcmp(p->issuers[i].name, is->name.s) == 0) {
-			err(c, is->name.span, "issuer '%s' is defined twice", is->name.s);
+			cc_err(c, is->name.span, "issuer '%s' is defined twice", is->name.s);
 			kc_diag_note(c->d, p->issuers[i].span, "first defined here");
 			return;
 		}
 		if (strcmp(p->issuers[i].iss, is->iss.s) == 0) {
-			err(c, is->iss.span, "two issuers have the URL '%s'", is->iss.s);
+			cc_err(c, is->iss.span, "two issuers have the URL '%s'", is->iss.s);
 			kc_diag_note(c->d, p->issuers[i].span, "the other one");
 			return;
 		}
@@ -617,7 +614,7 @@ declare_issuer(cc *c, const kc_ast_issuer *is)
 	bool has_hs = false, has_asym = false;
 	for (kc_ast_strlist *a = is->algorithms; a != NULL; a = a->next) {
 		if (kc_alg_name_is_none(a->str.s, a->str.len)) {
-			err(c, a->str.span, "'none' is never an algorithm keycard accepts");
+			cc_err(c, a->str.span, "'none' is never an algorithm keycard accepts");
 			ok = false;
 			continue;
 		}
@@ -625,7 +622,7 @@ declare_issuer(cc *c, const kc_ast_issuer *is)
 		if (alg == KC_ALG_UNKNOWN) {
 			static const char *const names[] = { "HS256", "HS384", "HS512", "RS256", "RS384",
 			    "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA" };
-			err(c, a->str.span, "unknown algorithm '%s'", a->str.s);
+			cc_err(c, a->str.span, "unknown algorithm '%s'", a->str.s);
 			cc_suggest(c, a->str.s, names, 13);
 			ok = false;
 			continue;
@@ -637,7 +634,7 @@ declare_issuer(cc *c, const kc_ast_issuer *is)
 			has_asym = true;
 	}
 	if (has_hs && has_asym) {
-		err(c, is->span, "issuer '%s' allows HS* next to asymmetric algorithms", is->name.s);
+		cc_err(c, is->span, "issuer '%s' allows HS* next to asymmetric algorithms", is->name.s);
 		kc_diag_note(c->d, (kc_span){ 0 },
 		    "an HMAC key next to public keys invites algorithm confusion (RFC 8725 §2.1): a token signed with a public key as HMAC secret");
 		kc_diag_hint(c->d, "use a separate issuer for the shared-secret tokens");
@@ -654,7 +651,7 @@ declare_issuer(cc *c, const kc_ast_issuer *is)
 		    issuer_warn, c, msg, sizeof(msg));
 		sources = 1;
 		if (r < 0) {
-			err(c, is->span, "test keys: %s", msg);
+			cc_err(c, is->span, "test keys: %s", msg);
 			ok = false;
 		}
 	} else {
@@ -662,7 +659,7 @@ declare_issuer(cc *c, const kc_ast_issuer *is)
 			char *path = relative_path(c, is->jwks_file.span, is->jwks_file.s);
 			sources++;
 			if ((r = kc_keyset_load_jwks_file(ks, path, issuer_warn, c, msg, sizeof(msg))) < 0) {
-				err(c, is->jwks_file.span, "%s", msg);
+				cc_err(c, is->jwks_file.span, "%s", msg);
 				ok = false;
 			}
 		}
@@ -670,7 +667,7 @@ declare_issuer(cc *c, const kc_ast_issuer *is)
 			char *path = relative_path(c, is->pem_file.span, is->pem_file.s);
 			sources++;
 			if (kc_keyset_load_pem_file(ks, path, NULL, NULL, issuer_warn, c, msg, sizeof(msg)) < 0) {
-				err(c, is->pem_file.span, "%s", msg);
+				cc_err(c, is->pem_file.span, "%s", msg);
 				ok = false;
 			}
 		}
@@ -678,17 +675,17 @@ declare_issuer(cc *c, const kc_ast_issuer *is)
 			char *path = relative_path(c, is->secret_file.span, is->secret_file.s);
 			sources++;
 			if (kc_keyset_load_secret_file(ks, path, NULL, NULL, issuer_warn, c, msg, sizeof(msg)) < 0) {
-				err(c, is->secret_file.span, "%s", msg);
+				cc_err(c, is->secret_file.span, "%s", msg);
 				ok = false;
 			}
 		}
 	}
 	if (sources == 0) {
-		err(c, is->span, "issuer '%s' has no keys: give jwks file, key file or secret file",
+		cc_err(c, is->span, "issuer '%s' has no keys: give jwks file, key file or secret file",
 		    is->name.s);
 		ok = false;
 	} else if (ok && kc_keyset_count(ks) == 0) {
-		err(c, is->span, "issuer '%s': no usable key was loaded", is->name.s);
+		cc_err(c, is->span, "issuer '%s': no usable key was loaded", is->name.s);
 		ok = false;
 	}
 	if (ok && c->opts == NULL) {
@@ -697,7 +694,7 @@ declare_issuer(cc *c, const kc_ast_issuer *is)
 		    KC_ALG_BIT(KC_ALG_HS512))) != 0;
 		if (oct && (kinds & ~(KC_ALG_BIT(KC_ALG_HS256) | KC_ALG_BIT(KC_ALG_HS384) |
 		    KC_ALG_BIT(KC_ALG_HS512))) != 0) {
-			err(c, is->span, "issuer '%s' has a shared secret next to public keys", is->name.s);
+			cc_err(c, is->span, "issuer '%s' has a shared secret next to public keys", is->name.s);
 			kc_diag_hint(c->d, "use a separate issuer for the shared-secret tokens (RFC 8725 §2.1)");
 			ok = false;
 		}
@@ -737,7 +734,7 @@ declare_issuer(cc *c, const kc_ast_issuer *is)
 	iss->span = is->name.span;
 	iss->verifier = kc_verifier_new(ks, &vo);
 	if (iss->verifier == NULL) {
-		err(c, is->span, "out of memory");
+		cc_err(c, is->span, "out of memory");
 		return;
 	}
 	p->n_issuers++;
@@ -784,7 +781,7 @@ declare_scopes(cc *c, const kc_ast_scope_stmt *st)
 			int pi = cc_perm(c, s->str.s, s->str.len);
 			if (pi < 0) {
 				if (p->n_perms >= KC_MAX_PERMS || s->str.len >= sizeof(p->perm_letters[0])) {
-					err(c, s->str.span, "too many or too long permission names");
+					cc_err(c, s->str.span, "too many or too long permission names");
 					continue;
 				}
 				snprintf(p->perm_letters[p->n_perms], sizeof(p->perm_letters[0]), "%s", s->str.s);
@@ -797,22 +794,22 @@ declare_scopes(cc *c, const kc_ast_scope_stmt *st)
 			from = cc_perm(c, st->imp_from.s, st->imp_from.len);
 			to = cc_perm(c, st->imp_to.s, st->imp_to.len);
 			if (from < 0 || to < 0 || !(perms & (1u << from)) || !(perms & (1u << to))) {
-				err(c, from < 0 || !(perms & (1u << from)) ? st->imp_from.span : st->imp_to.span,
+				cc_err(c, from < 0 || !(perms & (1u << from)) ? st->imp_from.span : st->imp_to.span,
 				    "'implies' names a permission not listed after 'perms'");
 				from = -1;
 			}
 		}
 		for (kc_ast_strlist *s = st->names; s != NULL; s = s->next) {
 			if (cc_etype(c, s->str.s, s->str.len) >= 0) {
-				err(c, s->str.span, "entity type '%s' is declared twice", s->str.s);
+				cc_err(c, s->str.span, "entity type '%s' is declared twice", s->str.s);
 				continue;
 			}
 			if (p->n_etypes >= KC_MAX_ENTITY_TYPES) {
-				err(c, s->str.span, "more than %d entity types", KC_MAX_ENTITY_TYPES);
+				cc_err(c, s->str.span, "more than %d entity types", KC_MAX_ENTITY_TYPES);
 				continue;
 			}
 			if (memchr(s->str.s, ':', s->str.len) != NULL) {
-				err(c, s->str.span, "an entity type has no ':'");
+				cc_err(c, s->str.span, "an entity type has no ':'");
 				continue;
 			}
 			kc_entity_type *t = &p->etypes[p->n_etypes++];
@@ -844,7 +841,7 @@ finish_scopes(cc *c, const kc_policy_files *files)
 			for (kc_ast_scope_stmt *st = it->scopes; st != NULL; st = st->next) {
 				if (st->kind == KC_SS_ALIAS) {
 					if (cc_alias_find(c, st->subject.s) != NULL) {
-						err(c, st->subject.span, "alias '@%s' is defined twice", st->subject.s);
+						cc_err(c, st->subject.span, "alias '@%s' is defined twice", st->subject.s);
 						continue;
 					}
 					cc_alias *na = realloc(c->aliases, (c->n_aliases + 1) * sizeof(*na));
@@ -962,24 +959,24 @@ declarations(cc *c, const kc_policy_files *files)
 			switch (it->kind) {
 			case KC_I_VERSION:
 				if (it->version != 1) {
-					err(c, it->span, "this keycard reads version 1 policies, not version %lld",
+					cc_err(c, it->span, "this keycard reads version 1 policies, not version %lld",
 					    (long long)it->version);
 				} else if (version != NULL && f == 0) {
-					err(c, it->span, "'keycard 1;' is given twice");
+					cc_err(c, it->span, "'keycard 1;' is given twice");
 				}
 				if (f == 0)
 					version = it;
 				break;
 			case KC_I_REALM:
 				if (realm != NULL) {
-					err(c, it->span, "'realm' is given twice");
+					cc_err(c, it->span, "'realm' is given twice");
 					kc_diag_note(c->d, realm->span, "first given here");
 				}
 				realm = it;
 				break;
 			case KC_I_DEFAULT:
 				if (deflt != NULL) {
-					err(c, it->span, "'default' is given twice");
+					cc_err(c, it->span, "'default' is given twice");
 					kc_diag_note(c->d, deflt->span, "first given here");
 				}
 				deflt = it;
@@ -1013,7 +1010,7 @@ declarations(cc *c, const kc_policy_files *files)
 	}
 	if (version == NULL && files->n > 0) {
 		const kc_source *src = files->files[0].ast->src;
-		err(c, (kc_span){ src, 0, 0 }, "a policy starts with 'keycard 1;'");
+		cc_err(c, (kc_span){ src, 0, 0 }, "a policy starts with 'keycard 1;'");
 		kc_diag_hint(c->d, "add the line 'keycard 1;' at the top of %s", files->files[0].path);
 	}
 	p->realm = realm ? dup(c, realm->str.s) : "keycard";
@@ -1057,7 +1054,7 @@ compile_response(cc *c, const kc_ast_response *r, kc_response *out, bool allow, 
 	if (!r->present)
 		return true;
 	if (allow) {
-		err(c, at, "an allow rule has no response: only deny and require answer with one");
+		cc_err(c, at, "an allow rule has no response: only deny and require answer with one");
 		return false;
 	}
 	bool ok = true;
@@ -1070,7 +1067,7 @@ compile_response(cc *c, const kc_ast_response *r, kc_response *out, bool allow, 
 			const char *names[4];
 			for (int i = 0; i < 4; i++)
 				names[i] = errors[i].name;
-			err(c, r->error.span, "unknown error code '%s'", r->error.s);
+			cc_err(c, r->error.span, "unknown error code '%s'", r->error.s);
 			cc_suggest(c, r->error.s, names, 4);
 			ok = false;
 		} else {
@@ -1080,14 +1077,14 @@ compile_response(cc *c, const kc_ast_response *r, kc_response *out, bool allow, 
 	}
 	if (r->status != 0) {
 		if (r->status < 400 || r->status > 599) {
-			err(c, r->status_span, "a refusal has a 4xx or 5xx status, not %d", r->status);
+			cc_err(c, r->status_span, "a refusal has a 4xx or 5xx status, not %d", r->status);
 			ok = false;
 		}
 		out->status = r->status;
 	}
 	if (r->description.s != NULL) {
 		if (!header_safe(r->description.s)) {
-			err(c, r->description.span,
+			cc_err(c, r->description.span,
 			    "a description is printable ASCII without '\"' or '\\' (it is sent in WWW-Authenticate)");
 			ok = false;
 		}
@@ -1095,7 +1092,7 @@ compile_response(cc *c, const kc_ast_response *r, kc_response *out, bool allow, 
 	}
 	if (r->scope.s != NULL) {
 		if (!header_safe(r->scope.s)) {
-			err(c, r->scope.span, "a scope hint is printable ASCII without '\"' or '\\'");
+			cc_err(c, r->scope.span, "a scope hint is printable ASCII without '\"' or '\\'");
 			ok = false;
 		}
 		out->scope = dup(c, r->scope.s);
@@ -1181,7 +1178,7 @@ compile_rules(cc *c, const kc_ast_rule *rules, uint32_t *n_out, const char *orig
 			o->span = r->span;
 			o->origin = origin;
 			if (o->label != NULL && !header_safe(o->label))
-				err(c, r->label.span, "a label is printable ASCII without '\"' or '\\'");
+				cc_err(c, r->label.span, "a label is printable ASCII without '\"' or '\\'");
 			if (r->cond != NULL) {
 				o->cond = cc_expr(c, r->cond);
 				if (o->cond != NULL)
@@ -1189,7 +1186,7 @@ compile_rules(cc *c, const kc_ast_rule *rules, uint32_t *n_out, const char *orig
 			}
 			o->needs_token = node_reads_token(o->cond);
 			if (c->in_gate && allow)
-				err(c, r->span, "gates may only deny: an allow here would admit requests to every route");
+				cc_err(c, r->span, "gates may only deny: an allow here would admit requests to every route");
 			compile_response(c, &r->resp, &o->resp, allow, r->span);
 			if (allow && pure_scope_conjunction(o->cond))
 				o->hint_node = o->cond;
@@ -1257,7 +1254,7 @@ compile_exports(cc *c, const kc_ast_export *ex, uint32_t *n_out)
 		o->header = e->header;
 		if (e->header) {
 			if (!valid_header_name(e->name.s)) {
-				err(c, e->name.span, "'%s' is not a header name (letters, digits, '-')", e->name.s);
+				cc_err(c, e->name.span, "'%s' is not a header name (letters, digits, '-')", e->name.s);
 				continue;
 			}
 			size_t len = strlen(e->name.s);
@@ -1274,11 +1271,11 @@ compile_exports(cc *c, const kc_ast_export *ex, uint32_t *n_out)
 			o->header_name = dup(c, e->name.s);
 		} else {
 			if (!valid_var_name(e->name.s)) {
-				err(c, e->name.span, "'%s' is not a variable name ([A-Z_][A-Z0-9_]*)", e->name.s);
+				cc_err(c, e->name.span, "'%s' is not a variable name ([A-Z_][A-Z0-9_]*)", e->name.s);
 				continue;
 			}
 			if (reserved_var(e->name.s)) {
-				err(c, e->name.span, "'%s' is reserved: the web server or the CGI protocol sets it",
+				cc_err(c, e->name.span, "'%s' is reserved: the web server or the CGI protocol sets it",
 				    e->name.s);
 				if (strncmp(e->name.s, "HTTP_", 5) == 0)
 					kc_diag_hint(c->d, "to hand the application a header, write header \"X-Name\" = ...;");
@@ -1294,7 +1291,7 @@ compile_exports(cc *c, const kc_ast_export *ex, uint32_t *n_out)
 		}
 		o->value = cc_value(c, e->value);
 		if (o->value != NULL && o->value->type == KC_VT_BOOL)
-			err(c, e->value->span, "export a string, number or list; a condition cannot be exported");
+			cc_err(c, e->value->span, "export a string, number or list; a condition cannot be exported");
 		k++;
 	}
 	c->in_export = false;
@@ -1346,7 +1343,7 @@ accept_mask(cc *c, const kc_ast_accept *list, uint32_t inherited)
 				any = true;
 			} else {
 				static const char *const kinds[] = { "jwt" };
-				err(c, a->name.span, "unknown token kind '%s': v1 accepts 'jwt' or 'issuer NAME'",
+				cc_err(c, a->name.span, "unknown token kind '%s': v1 accepts 'jwt' or 'issuer NAME'",
 				    a->name.s);
 				cc_suggest(c, a->name.s, kinds, 1);
 			}
@@ -1361,10 +1358,10 @@ accept_mask(cc *c, const kc_ast_accept *list, uint32_t inherited)
 			uint32_t n = c->p->n_issuers < 32 ? c->p->n_issuers : 32;
 			for (uint32_t k = 0; k < n; k++)
 				cand[k] = c->p->issuers[k].name;
-			err(c, a->name.span, "unknown issuer '%s'", a->name.s);
+			cc_err(c, a->name.span, "unknown issuer '%s'", a->name.s);
 			cc_suggest(c, a->name.s, cand, n);
 		} else if (i >= 32) {
-			err(c, a->name.span, "'accept issuer' works with the first 32 issuers");
+			cc_err(c, a->name.span, "'accept issuer' works with the first 32 issuers");
 		} else {
 			mask |= 1u << i;
 		}
@@ -1413,7 +1410,7 @@ compile_route(cc *c, kc_resource_def *res, const kc_ast_route *ar, kc_route_def 
 		size_t mount_part = strlen(rd->pattern) - ar->path.len;
 		if (off >= mount_part && at.start + (off - mount_part) < at.end)
 			at.start += (uint32_t)(off - mount_part);
-		err(c, at, "%s", msg);
+		cc_err(c, at, "%s", msg);
 		return;
 	}
 	c->route = rd;
@@ -1432,7 +1429,7 @@ compile_route(cc *c, kc_resource_def *res, const kc_ast_route *ar, kc_route_def 
 			h[0] = '\0';
 			for (kc_ast_strlist *s = ar->hint_scopes; s != NULL; s = s->next) {
 				if (!header_safe(s->str.s))
-					err(c, s->str.span, "a scope hint is printable ASCII without '\"' or '\\'");
+					cc_err(c, s->str.span, "a scope hint is printable ASCII without '\"' or '\\'");
 				if (h[0])
 					strcat(h, " ");
 				strcat(h, s->str.s);
@@ -1468,7 +1465,7 @@ compile_route(cc *c, kc_resource_def *res, const kc_ast_route *ar, kc_route_def 
 			for (uint32_t i = 0; i < n; i++) {
 				if (!rules[i].needs_token)
 					continue;
-				err(c, rules[i].span, "this rule reads the token, but route '%s' is 'auth none'",
+				cc_err(c, rules[i].span, "this rule reads the token, but route '%s' is 'auth none'",
 				    rd->pattern);
 				kc_diag_note(c->d, ar->span, "the token is never read on this route, so the rule would always see it missing");
 				kc_diag_hint(c->d, "use 'auth optional' to read a token when one is sent");
@@ -1498,7 +1495,7 @@ compile_resource(cc *c, const kc_ast_resource *ar, kc_resource_def *res)
 	res->accept = accept_mask(c, ar->accept, 0);
 	for (uint32_t i = 0; i < p->n_resources; i++) {
 		if (strcmp(p->resources[i].name, res->name) == 0) {
-			err(c, ar->name.span, "resource '%s' is defined twice", res->name);
+			cc_err(c, ar->name.span, "resource '%s' is defined twice", res->name);
 			kc_diag_note(c->d, p->resources[i].span, "first defined here");
 		}
 	}
@@ -1527,7 +1524,7 @@ compile_resource(cc *c, const kc_ast_resource *ar, kc_resource_def *res)
 				if (strcmp(rd->pat.caps[j].name, res_caps[i]) == 0)
 					bound = true;
 			if (!bound) {
-				err(c, r->path.span, "route '%s' does not bind '{%s}', which a rule of resource '%s' reads",
+				cc_err(c, r->path.span, "route '%s' does not bind '{%s}', which a rule of resource '%s' reads",
 				    rd->pattern, res_caps[i], res->name);
 			}
 		}
@@ -1553,10 +1550,10 @@ build_index(cc *c)
 		int r = kc_routes_add(p->index, rd->pattern, strlen(rd->pattern), rd->methods, rd->id,
 		    &other, msg, sizeof(msg));
 		if (r == -1) {
-			err(c, rd->span, "%s", msg);
+			cc_err(c, rd->span, "%s", msg);
 		} else if (r == -2) {
 			const kc_route_def *o = &p->routes[other];
-			err(c, rd->span, "route '%s' is defined twice", rd->pattern);
+			cc_err(c, rd->span, "route '%s' is defined twice", rd->pattern);
 			kc_diag_note(c->d, o->span, "also defined here (resource %s, mount %s)",
 			    o->resource->name, o->resource->mount);
 			kc_diag_note(c->d, (kc_span){ 0 },

@@ -241,18 +241,6 @@ operand_new(cc *c, kc_operand_kind kind, kc_vtype type, kc_span span)
 	return o;
 }
 
-static void
-err(cc *c, kc_span at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-err(cc *c, kc_span at, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	kc_diag_vreport(c->d, KC_SEV_ERROR, at, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- lets ---------------------------------------------------------------------- */
 
 void
@@ -266,7 +254,7 @@ cc_let_scope_push(cc *c, int level, kc_ast_let *lets)
 	for (kc_ast_let *l = lets; l != NULL && c->lets[level] != NULL; l = l->next) {
 		for (uint32_t i = 0; i < c->n_lets[level]; i++) {
 			if (strcmp(c->lets[level][i].ast->name.s, l->name.s) == 0) {
-				err(c, l->name.span, "'%s' is defined twice", l->name.s);
+				cc_err(c, l->name.span, "'%s' is defined twice", l->name.s);
 				kc_diag_note(c->d, c->lets[level][i].ast->name.span, "first defined here");
 			}
 		}
@@ -300,7 +288,7 @@ let_compile(cc *c, cc_let *l, kc_span use)
 	if (l->state == 2)
 		return l->node != NULL || l->value != NULL;
 	if (l->state == 1) {
-		err(c, use, "'%s' is defined in terms of itself", l->ast->name.s);
+		cc_err(c, use, "'%s' is defined in terms of itself", l->ast->name.s);
 		kc_diag_note(c->d, l->ast->name.span, "defined here");
 		return false;
 	}
@@ -339,7 +327,7 @@ slot(cc *c, kc_slot_kind kind, kc_vtype type, kc_span span)
 static void
 unknown_field(cc *c, const kc_ast_field *f, const char *root, const char *const *names, size_t n)
 {
-	err(c, f->name.span, "unknown field '%s.%s'", root, f->name.s);
+	cc_err(c, f->name.span, "unknown field '%s.%s'", root, f->name.s);
 	cc_suggest(c, f->name.s, names, n);
 }
 
@@ -351,7 +339,7 @@ ref_value(cc *c, const kc_ast_value *v)
 	case KC_ROOT_LET: {
 		cc_let *l = let_find(c, v->str.s);
 		if (l == NULL) {
-			err(c, v->span, "unknown name '%s'", v->str.s);
+			cc_err(c, v->span, "unknown name '%s'", v->str.s);
 			kc_diag_note(c->d, (kc_span){ 0 },
 			    "a value is claims.NAME, token.FIELD, client.FIELD, request.FIELD, path.CAPTURE or the name of a let");
 			const char *cand[64];
@@ -368,25 +356,25 @@ ref_value(cc *c, const kc_ast_value *v)
 			return NULL;
 		if (l->value == NULL) {
 			/* A boolean let used as a value: only `x == true` style reads it. */
-			err(c, v->span, "'%s' is a condition, not a value", v->str.s);
+			cc_err(c, v->span, "'%s' is a condition, not a value", v->str.s);
 			return NULL;
 		}
 		return l->value;
 	}
 	case KC_ROOT_CLAIMS: {
 		if (f == NULL) {
-			err(c, v->span, "'claims' needs a claim name, as in claims.sub");
+			cc_err(c, v->span, "'claims' needs a claim name, as in claims.sub");
 			return NULL;
 		}
 		if (f->next != NULL) {
-			err(c, f->next->name.span, "nested claim paths are declared, not written inline");
+			cc_err(c, f->next->name.span, "nested claim paths are declared, not written inline");
 			kc_diag_hint(c->d, "declare it in the claims block: NAME TYPE from \"%s.%s\";",
 			    f->name.s, f->next->name.s);
 			return NULL;
 		}
 		int idx = cc_claim_index(c, f->name.s);
 		if (idx < 0) {
-			err(c, f->name.span, "unknown claim '%s'", f->name.s);
+			cc_err(c, f->name.span, "unknown claim '%s'", f->name.s);
 			const char *cand[256];
 			size_t n = 0;
 			for (uint32_t i = 0; i < c->p->n_claims && n < 256; i++)
@@ -416,7 +404,7 @@ ref_value(cc *c, const kc_ast_value *v)
 		unknown_field(c, f, "token", names, 4);
 		return NULL;
 bad_token:
-		err(c, v->span, "expected token.scopes, token.jti, token.kind or token.iss");
+		cc_err(c, v->span, "expected token.scopes, token.jti, token.kind or token.iss");
 		return NULL;
 	}
 	case KC_ROOT_CLIENT: {
@@ -428,13 +416,13 @@ bad_token:
 		if (f != NULL && f->next == NULL)
 			unknown_field(c, f, "client", names, 2);
 		else
-			err(c, v->span, "expected client.id or client.name");
+			cc_err(c, v->span, "expected client.id or client.name");
 		return NULL;
 	}
 	case KC_ROOT_REQUEST: {
 		static const char *const names[] = { "method", "path", "remote_addr", "header", "query" };
 		if (f == NULL) {
-			err(c, v->span, "expected request.method, request.path, request.remote_addr, request.header[\"NAME\"] or request.query[\"NAME\"]");
+			cc_err(c, v->span, "expected request.method, request.path, request.remote_addr, request.header[\"NAME\"] or request.query[\"NAME\"]");
 			return NULL;
 		}
 		if (f->next == NULL && strcmp(f->name.s, "method") == 0)
@@ -446,12 +434,12 @@ bad_token:
 		if (strcmp(f->name.s, "header") == 0 || strcmp(f->name.s, "query") == 0) {
 			bool header = f->name.s[0] == 'h';
 			if (f->next == NULL || !f->next->bracket || f->next->next != NULL) {
-				err(c, f->name.span, "expected request.%s[\"NAME\"]", f->name.s);
+				cc_err(c, f->name.span, "expected request.%s[\"NAME\"]", f->name.s);
 				return NULL;
 			}
 			const kc_ast_str *n = &f->next->name;
 			if (n->len == 0 || n->len > 128) {
-				err(c, n->span, "a %s name must have 1 to 128 characters", f->name.s);
+				cc_err(c, n->span, "a %s name must have 1 to 128 characters", f->name.s);
 				return NULL;
 			}
 			char lower[129];
@@ -470,11 +458,11 @@ bad_token:
 	}
 	case KC_ROOT_PATH: {
 		if (f == NULL || f->next != NULL) {
-			err(c, v->span, "expected path.CAPTURE, as in path.id");
+			cc_err(c, v->span, "expected path.CAPTURE, as in path.id");
 			return NULL;
 		}
 		if (c->in_gate) {
-			err(c, v->span, "gates apply to every route, so they cannot read path captures");
+			cc_err(c, v->span, "gates apply to every route, so they cannot read path captures");
 			return NULL;
 		}
 		kc_vtype t = KC_VT_STRING;
@@ -495,7 +483,7 @@ bad_token:
 				for (unsigned i = 0; i < c->route->pat.n_caps && o < sizeof(bound) - 80; i++)
 					o += (size_t)snprintf(bound + o, sizeof(bound) - o, "%s{%s}", i ? ", " : "",
 					    c->route->pat.caps[i].name);
-				err(c, f->name.span, "'{%s}' is not a capture of this route", f->name.s);
+				cc_err(c, f->name.span, "'{%s}' is not a capture of this route", f->name.s);
 				kc_diag_note(c->d, c->route->span, "route '%s' binds: %s", c->route->pattern,
 				    c->route->pat.n_caps ? bound : "no capture");
 				cc_suggest(c, f->name.s, cand, c->route->pat.n_caps);
@@ -540,13 +528,13 @@ entity_args(cc *c, const kc_ast_value *call, uint8_t *perm, uint8_t *etype)
 	const kc_ast_value *a = call->items, *b = a ? a->next : NULL;
 	const char *p = ident_arg(a), *t = ident_arg(b);
 	if (arg_count(call->items) != 2 || p == NULL || t == NULL) {
-		err(c, call->span, "%s() takes a permission and an entity type, as in %s(r, devices)",
+		cc_err(c, call->span, "%s() takes a permission and an entity type, as in %s(r, devices)",
 		    call->str.s, call->str.s);
 		return false;
 	}
 	int pi = cc_perm(c, p, strlen(p)), ti = cc_etype(c, t, strlen(t));
 	if (ti < 0) {
-		err(c, b->span, "unknown entity type '%s'", t);
+		cc_err(c, b->span, "unknown entity type '%s'", t);
 		const char *cand[KC_MAX_ENTITY_TYPES];
 		for (uint32_t i = 0; i < c->p->n_etypes; i++)
 			cand[i] = c->p->etypes[i].name.s;
@@ -554,7 +542,7 @@ entity_args(cc *c, const kc_ast_value *call, uint8_t *perm, uint8_t *etype)
 		return false;
 	}
 	if (pi < 0 || !(c->p->etypes[ti].perms & (1u << pi))) {
-		err(c, a->span, "'%s' is not a permission of entity type '%s'", p, t);
+		cc_err(c, a->span, "'%s' is not a permission of entity type '%s'", p, t);
 		return false;
 	}
 	*perm = (uint8_t)pi;
@@ -598,7 +586,7 @@ cc_value(cc *c, const kc_ast_value *v)
 		if (a == NULL || b == NULL)
 			return NULL;
 		if (a->type != b->type) {
-			err(c, v->span, "both sides of '?" "?' must have the same type (%s and %s)",
+			cc_err(c, v->span, "both sides of '?" "?' must have the same type (%s and %s)",
 			    cc_vtype_name(a->type), cc_vtype_name(b->type));
 			return NULL;
 		}
@@ -614,7 +602,7 @@ cc_value(cc *c, const kc_ast_value *v)
 			const kc_operand *a = arg_count(v->items) == 1 ? cc_value(c, v->items) : NULL;
 			if (a == NULL || a->type != KC_VT_STRING) {
 				if (a != NULL || arg_count(v->items) != 1)
-					err(c, v->span, "lower() takes one string");
+					cc_err(c, v->span, "lower() takes one string");
 				return NULL;
 			}
 			kc_operand *o = operand_new(c, KC_OP_LOWER, KC_VT_STRING, v->span);
@@ -624,7 +612,7 @@ cc_value(cc *c, const kc_ast_value *v)
 		}
 		if (strcmp(v->str.s, "entity_ids") == 0) {
 			if (!c->in_export) {
-				err(c, v->span, "entity_ids() gives a list for exports; in a condition use has_entity()");
+				cc_err(c, v->span, "entity_ids() gives a list for exports; in a condition use has_entity()");
 				return NULL;
 			}
 			uint8_t perm, etype;
@@ -646,19 +634,19 @@ cc_value(cc *c, const kc_ast_value *v)
 				if (strcmp(builtins[i], v->str.s) == 0)
 					known = true;
 			if (known) {
-				err(c, v->span, "%s() is a test, not a value", v->str.s);
+				cc_err(c, v->span, "%s() is a test, not a value", v->str.s);
 			} else {
-				err(c, v->span, "unknown function '%s'", v->str.s);
+				cc_err(c, v->span, "unknown function '%s'", v->str.s);
 				cc_suggest(c, v->str.s, builtins, sizeof(builtins) / sizeof(builtins[0]));
 			}
 		}
 		return NULL;
 	case KC_V_ALIAS:
-		err(c, v->span, "'@%s' can only follow 'in' (lists) or appear in scope any()/all() (aliases)",
+		cc_err(c, v->span, "'@%s' can only follow 'in' (lists) or appear in scope any()/all() (aliases)",
 		    v->str.s);
 		return NULL;
 	case KC_V_LIST:
-		err(c, v->span, "a [...] list can only follow 'in' or be a function argument");
+		cc_err(c, v->span, "a [...] list can only follow 'in' or be a function argument");
 		return NULL;
 	}
 	return NULL;
@@ -683,7 +671,7 @@ scope_arg(cc *c, kc_atom *a, const char *s, size_t len, kc_span at,
 		bool tmpl = memchr(s, '{', len) != NULL;
 		if (ti >= 0 && pi >= 0 && (c->p->etypes[ti].perms & (1u << pi))) {
 			if (*n_ents >= 16) {
-				err(c, at, "too many entity scopes in one test");
+				cc_err(c, at, "too many entity scopes in one test");
 				return false;
 			}
 			if (*n_bits < 64)
@@ -698,7 +686,7 @@ scope_arg(cc *c, kc_atom *a, const char *s, size_t len, kc_span at,
 				e->from_capture = true;
 				e->capture = cc_intern(c, name, nlen);
 				if (c->in_gate) {
-					err(c, at, "gates apply to every route, so they cannot use path captures");
+					cc_err(c, at, "gates apply to every route, so they cannot use path captures");
 					return false;
 				}
 				if (c->route != NULL) {
@@ -711,7 +699,7 @@ scope_arg(cc *c, kc_atom *a, const char *s, size_t len, kc_span at,
 						kc_span cs = at;
 						cs.start += (uint32_t)(id - s) + 1;  /* past the opening quote */
 						cs.end = cs.start + (uint32_t)id_len;
-						err(c, cs, "'{%.*s}' is not a capture of this route", (int)nlen, name);
+						cc_err(c, cs, "'{%.*s}' is not a capture of this route", (int)nlen, name);
 						kc_diag_note(c->d, c->route->span, "route '%s' is defined here",
 						    c->route->pattern);
 						return false;
@@ -720,7 +708,7 @@ scope_arg(cc *c, kc_atom *a, const char *s, size_t len, kc_span at,
 				if (c->n_used_caps < sizeof(c->used_caps) / sizeof(c->used_caps[0]))
 					c->used_caps[c->n_used_caps++] = e->capture.s;
 			} else if (tmpl || memchr(id, '{', id_len) != NULL) {
-				err(c, at, "a scope template's id must be exactly one capture, as in \"x:devices:{id}\"");
+				cc_err(c, at, "a scope template's id must be exactly one capture, as in \"x:devices:{id}\"");
 				return false;
 			} else if (id_len == 1 && id[0] == '*') {
 				/* "x:devices:*" asks for the wildcard grant itself. */
@@ -731,7 +719,7 @@ scope_arg(cc *c, kc_atom *a, const char *s, size_t len, kc_span at,
 			return true;
 		}
 		if (tmpl) {
-			err(c, at, "'%.*s' uses a capture but is not a declared entity scope", (int)len, s);
+			cc_err(c, at, "'%.*s' uses a capture but is not a declared entity scope", (int)len, s);
 			kc_diag_hint(c->d, "declare the entity type in the scopes block: entity TYPE perms P, ...;");
 			return false;
 		}
@@ -762,7 +750,7 @@ scope_test(cc *c, const kc_ast_expr *e)
 		} else if (v->kind == KC_V_ALIAS) {
 			const cc_alias *al = cc_alias_find(c, v->str.s);
 			if (al == NULL) {
-				err(c, v->span, "unknown scope alias '@%s'", v->str.s);
+				cc_err(c, v->span, "unknown scope alias '@%s'", v->str.s);
 				const char *cand[64];
 				for (uint32_t i = 0; i < c->n_aliases && i < 64; i++)
 					cand[i] = c->aliases[i].name.s;
@@ -771,7 +759,7 @@ scope_test(cc *c, const kc_ast_expr *e)
 				continue;
 			}
 			if (e->scope_mode == KC_SCOPE_ONE) {
-				err(c, v->span, "'scope @%s' is ambiguous: write scope any(@%s) or scope all(@%s)",
+				cc_err(c, v->span, "'scope @%s' is ambiguous: write scope any(@%s) or scope all(@%s)",
 				    v->str.s, v->str.s, v->str.s);
 				ok = false;
 				continue;
@@ -780,7 +768,7 @@ scope_test(cc *c, const kc_ast_expr *e)
 				ok &= scope_arg(c, a, m->str.s, m->str.len, m->str.span, ents, &n_ents,
 				    bits, &n_bits);
 		} else {
-			err(c, v->span, "scope tests take scope strings or @aliases");
+			cc_err(c, v->span, "scope tests take scope strings or @aliases");
 			ok = false;
 		}
 	}
@@ -843,7 +831,7 @@ type_mismatch(cc *c, const kc_ast_expr *e, const kc_operand *l, const kc_operand
 	const char *name = text_of(c, typed->span);
 	kc_span at = e->op_span.src ? e->op_span : e->span;
 	if (is_literal(lit) && name != NULL) {
-		err(c, lit->span, "cannot compare '%s' (%s) with %s", name, cc_vtype_name(typed->type),
+		cc_err(c, lit->span, "cannot compare '%s' (%s) with %s", name, cc_vtype_name(typed->type),
 		    article_type(lit->type));
 		if (lit->type == KC_VT_STRING && typed->type == KC_VT_BOOL) {
 			kc_diag_hint(c->d, "write `%s == true` (no quotes), or just `%s`", name, name);
@@ -852,7 +840,7 @@ type_mismatch(cc *c, const kc_ast_expr *e, const kc_operand *l, const kc_operand
 		}
 		return;
 	}
-	err(c, at, "cannot compare %s with %s", cc_vtype_name(l->type), cc_vtype_name(r->type));
+	cc_err(c, at, "cannot compare %s with %s", cc_vtype_name(l->type), cc_vtype_name(r->type));
 }
 
 static bool
@@ -871,7 +859,7 @@ call_cmp(cc *c, const kc_ast_expr *e)
 	const kc_ast_value *rhs = e->rhs;
 	bool count = strcmp(call->str.s, "count") == 0;
 	if (arg_count(call->items) != 1) {
-		err(c, call->span, "%s() takes one argument", call->str.s);
+		cc_err(c, call->span, "%s() takes one argument", call->str.s);
 		return NULL;
 	}
 	const kc_operand *arg = cc_value(c, call->items);
@@ -884,20 +872,20 @@ call_cmp(cc *c, const kc_ast_expr *e)
 	a->lhs = (kc_operand *)arg;
 	if (count) {
 		if (arg->type != KC_VT_LIST_STRING && arg->type != KC_VT_LIST_INT) {
-			err(c, call->items->span, "count() takes a list, not %s", cc_vtype_name(arg->type));
+			cc_err(c, call->items->span, "count() takes a list, not %s", cc_vtype_name(arg->type));
 			return NULL;
 		}
 		if (rhs->kind != KC_V_INT) {
-			err(c, rhs->span, "count() is compared with a whole number");
+			cc_err(c, rhs->span, "count() is compared with a whole number");
 			return NULL;
 		}
 	} else {
 		if (arg->type != KC_VT_TIME) {
-			err(c, call->items->span, "age() takes a time claim, not %s", cc_vtype_name(arg->type));
+			cc_err(c, call->items->span, "age() takes a time claim, not %s", cc_vtype_name(arg->type));
 			return NULL;
 		}
 		if (rhs->kind != KC_V_DURATION) {
-			err(c, rhs->span, "age() is compared with a duration such as 12h");
+			cc_err(c, rhs->span, "age() is compared with a duration such as 12h");
 			return NULL;
 		}
 	}
@@ -927,7 +915,7 @@ in_test(cc *c, const kc_ast_expr *e)
 			bool ok = items != NULL;
 			for (const kc_ast_value *it = r->items; ok && it != NULL; it = it->next) {
 				if (it->kind != KC_V_STRING || !parse_ip_lit(it->str.s, &items[k])) {
-					err(c, it->span, "not an IP address or CIDR range");
+					cc_err(c, it->span, "not an IP address or CIDR range");
 					ok = false;
 				}
 				k++;
@@ -943,7 +931,7 @@ in_test(cc *c, const kc_ast_expr *e)
 			uint32_t k = 0;
 			for (const kc_ast_value *it = r->items; items != NULL && it != NULL; it = it->next) {
 				if (it->kind != KC_V_STRING) {
-					err(c, it->span, "expected a string: the left side is a string");
+					cc_err(c, it->span, "expected a string: the left side is a string");
 					return NULL;
 				}
 				items[k++] = cc_intern(c, it->str.s, it->str.len);
@@ -956,7 +944,7 @@ in_test(cc *c, const kc_ast_expr *e)
 			uint32_t k = 0;
 			for (const kc_ast_value *it = r->items; ints != NULL && it != NULL; it = it->next) {
 				if (it->kind != KC_V_INT) {
-					err(c, it->span, "expected a whole number: the left side is an int");
+					cc_err(c, it->span, "expected a whole number: the left side is an int");
 					return NULL;
 				}
 				ints[k++] = it->num;
@@ -967,7 +955,7 @@ in_test(cc *c, const kc_ast_expr *e)
 				a->n_ints = k;
 			}
 		} else {
-			err(c, e->lhs->span, "'in [...]' needs a string, int or IP on the left, not %s",
+			cc_err(c, e->lhs->span, "'in [...]' needs a string, int or IP on the left, not %s",
 			    cc_vtype_name(l->type));
 			return NULL;
 		}
@@ -975,10 +963,10 @@ in_test(cc *c, const kc_ast_expr *e)
 		const kc_named_list *list = cc_list(c, r->str.s);
 		if (list == NULL) {
 			if (cc_alias_find(c, r->str.s) != NULL) {
-				err(c, r->span, "'@%s' is a scope alias: test it with scope any(@%s) or scope all(@%s)",
+				cc_err(c, r->span, "'@%s' is a scope alias: test it with scope any(@%s) or scope all(@%s)",
 				    r->str.s, r->str.s, r->str.s);
 			} else {
-				err(c, r->span, "unknown list '@%s'", r->str.s);
+				cc_err(c, r->span, "unknown list '@%s'", r->str.s);
 				const char *cand[64];
 				uint32_t n = c->p->n_lists < 64 ? c->p->n_lists : 64;
 				for (uint32_t i = 0; i < n; i++)
@@ -989,7 +977,7 @@ in_test(cc *c, const kc_ast_expr *e)
 		}
 		if (list->cidr) {
 			if (l->type != KC_VT_IP) {
-				err(c, e->lhs->span, "@%s is a list of CIDR ranges: the left side must be an IP address (request.remote_addr)",
+				cc_err(c, e->lhs->span, "@%s is a list of CIDR ranges: the left side must be an IP address (request.remote_addr)",
 				    r->str.s);
 				return NULL;
 			}
@@ -998,7 +986,7 @@ in_test(cc *c, const kc_ast_expr *e)
 				a->ranges = &list->ranges;
 		} else {
 			if (l->type != KC_VT_STRING) {
-				err(c, e->lhs->span, "@%s is a list of strings: the left side is %s",
+				cc_err(c, e->lhs->span, "@%s is a list of strings: the left side is %s",
 				    r->str.s, cc_vtype_name(l->type));
 				return NULL;
 			}
@@ -1011,12 +999,12 @@ in_test(cc *c, const kc_ast_expr *e)
 		if (lst == NULL)
 			return NULL;
 		if (lst->type == KC_VT_SCOPES) {
-			err(c, r->span, "test scopes with scope \"NAME\", scope any(...) or scope all(...)");
+			cc_err(c, r->span, "test scopes with scope \"NAME\", scope any(...) or scope all(...)");
 			return NULL;
 		}
 		if (!((lst->type == KC_VT_LIST_STRING && l->type == KC_VT_STRING) ||
 		    (lst->type == KC_VT_LIST_INT && l->type == KC_VT_INT))) {
-			err(c, e->op_span.src ? e->op_span : e->span, "cannot test %s in %s",
+			cc_err(c, e->op_span.src ? e->op_span : e->span, "cannot test %s in %s",
 			    cc_vtype_name(l->type), cc_vtype_name(lst->type));
 			return NULL;
 		}
@@ -1035,7 +1023,7 @@ static bool
 valid_glob(cc *c, const kc_ast_value *g)
 {
 	if (g == NULL || g->kind != KC_V_STRING) {
-		err(c, g ? g->span : (kc_span){ 0 }, "expected a quoted glob pattern such as \"*.example.com\"");
+		cc_err(c, g ? g->span : (kc_span){ 0 }, "expected a quoted glob pattern such as \"*.example.com\"");
 		return false;
 	}
 	return true;
@@ -1054,14 +1042,14 @@ call_test(cc *c, const kc_ast_value *call, kc_span span)
 	}
 	if (strcmp(name, "startswith") == 0 || strcmp(name, "endswith") == 0) {
 		if (argc != 2) {
-			err(c, call->span, "%s() takes a string and a literal", name);
+			cc_err(c, call->span, "%s() takes a string and a literal", name);
 			return NULL;
 		}
 		const kc_operand *s = cc_value(c, call->items);
 		if (s == NULL || !valid_glob(c, call->items->next))
 			return NULL;
 		if (s->type != KC_VT_STRING) {
-			err(c, call->items->span, "%s() takes a string, not %s", name, cc_vtype_name(s->type));
+			cc_err(c, call->items->span, "%s() takes a string, not %s", name, cc_vtype_name(s->type));
 			return NULL;
 		}
 		kc_atom *a = atom_new(c, name[0] == 's' ? KC_A_STARTS : KC_A_ENDS, span);
@@ -1074,7 +1062,7 @@ call_test(cc *c, const kc_ast_value *call, kc_span span)
 	if (strcmp(name, "contains_any") == 0 || strcmp(name, "contains_all") == 0 ||
 	    strcmp(name, "any_like") == 0) {
 		if (argc != 2) {
-			err(c, call->span, "%s() takes a list and %s", name,
+			cc_err(c, call->span, "%s() takes a list and %s", name,
 			    name[0] == 'a' ? "a glob" : "a [...] list of strings");
 			return NULL;
 		}
@@ -1082,7 +1070,7 @@ call_test(cc *c, const kc_ast_value *call, kc_span span)
 		if (l == NULL)
 			return NULL;
 		if (l->type != KC_VT_LIST_STRING) {
-			err(c, call->items->span, "%s() takes a list of strings, not %s", name,
+			cc_err(c, call->items->span, "%s() takes a list of strings, not %s", name,
 			    cc_vtype_name(l->type));
 			return NULL;
 		}
@@ -1096,14 +1084,14 @@ call_test(cc *c, const kc_ast_value *call, kc_span span)
 				a->glob = cc_intern(c, arg->str.s, arg->str.len);
 		} else {
 			if (arg->kind != KC_V_LIST) {
-				err(c, arg->span, "expected a [...] list of strings");
+				cc_err(c, arg->span, "expected a [...] list of strings");
 				return NULL;
 			}
 			uint32_t n = (uint32_t)arg_count(arg->items), k = 0;
 			kc_istr *items = kc_arena_alloc(c->a, (n ? n : 1) * sizeof(*items));
 			for (const kc_ast_value *it = arg->items; items != NULL && it != NULL; it = it->next) {
 				if (it->kind != KC_V_STRING) {
-					err(c, it->span, "expected a string");
+					cc_err(c, it->span, "expected a string");
 					return NULL;
 				}
 				items[k++] = cc_intern(c, it->str.s, it->str.len);
@@ -1122,7 +1110,7 @@ call_test(cc *c, const kc_ast_value *call, kc_span span)
 		return node_atom(c, a);
 	}
 	if (strcmp(name, "count") == 0 || strcmp(name, "age") == 0) {
-		err(c, call->span, "%s() must be compared, as in %s", name,
+		cc_err(c, call->span, "%s() must be compared, as in %s", name,
 		    name[0] == 'c' ? "count(claims.groups) > 0" : "age(claims.auth_time) <= 12h");
 		return NULL;
 	}
@@ -1147,7 +1135,7 @@ cc_expr(cc *c, const kc_ast_expr *e)
 		return scope_test(c, e);
 	case KC_E_HAS: {
 		if (e->lhs == NULL || e->lhs->kind != KC_V_REF || e->lhs->root == KC_ROOT_LET) {
-			err(c, e->span, "has() takes a claim or request field, as in has(claims.tenant)");
+			cc_err(c, e->span, "has() takes a claim or request field, as in has(claims.tenant)");
 			return NULL;
 		}
 		const kc_operand *v = cc_value(c, e->lhs);
@@ -1162,7 +1150,7 @@ cc_expr(cc *c, const kc_ast_expr *e)
 		if (v == NULL || !valid_glob(c, e->rhs))
 			return NULL;
 		if (v->type != KC_VT_STRING) {
-			err(c, e->lhs->span, "'like' matches strings, not %s", cc_vtype_name(v->type));
+			cc_err(c, e->lhs->span, "'like' matches strings, not %s", cc_vtype_name(v->type));
 			return NULL;
 		}
 		kc_atom *a = atom_new(c, KC_A_LIKE, e->span);
@@ -1187,14 +1175,14 @@ cc_expr(cc *c, const kc_ast_expr *e)
 		}
 		if (e->op != KC_CMP_EQ && e->op != KC_CMP_NE &&
 		    (l->type == KC_VT_STRING || l->type == KC_VT_BOOL)) {
-			err(c, e->op_span.src ? e->op_span : e->span,
+			cc_err(c, e->op_span.src ? e->op_span : e->span,
 			    "'<', '<=', '>' and '>=' compare numbers and times, not %s",
 			    cc_vtype_name(l->type));
 			return NULL;
 		}
 		if (l->type == KC_VT_STRING && !is_literal(l) && !is_literal(r) &&
 		    e->op != KC_CMP_EQ && e->op != KC_CMP_NE) {
-			err(c, e->span, "two values can only be compared with == or !=");
+			cc_err(c, e->span, "two values can only be compared with == or !=");
 			return NULL;
 		}
 		kc_atom *a = atom_new(c, KC_A_CMP, e->span);
@@ -1236,7 +1224,7 @@ cc_expr(cc *c, const kc_ast_expr *e)
 		if (o == NULL)
 			return NULL;
 		if (o->type != KC_VT_BOOL) {
-			err(c, v->span, "a condition must be true or false, but this is %s",
+			cc_err(c, v->span, "a condition must be true or false, but this is %s",
 			    cc_vtype_name(o->type));
 			if (o->type == KC_VT_STRING)
 				kc_diag_hint(c->d, "compare it with == \"...\", or test its presence with has(...)");

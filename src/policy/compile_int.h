@@ -55,6 +55,8 @@ typedef struct cc {
 } cc;
 
 /* compile.c */
+/* An error at a span of the policy (kc_diag_report with KC_SEV_ERROR). */
+void cc_err(cc *c, kc_span at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 kc_istr cc_intern(cc *c, const char *s, size_t len);
 int cc_scope_id(cc *c, const char *s, size_t len, kc_span at, bool literal);
 int cc_claim_index(const cc *c, const char *name);
