@@ -456,7 +456,8 @@ unload(loaded *l)
  * kc_policy_free() gives back (the program's arena, keys, route index), what
  * kc_diag_free() gives back (the source text and line maps kept for
  * diagnostics and explain), and, measured apart, the syntax trees alone,
- * which kc_policy_load() builds in the program's arena. */
+ * which kc_policy_load() builds in a scratch arena and frees once the
+ * program is compiled (a peak during loading, not memory held after). */
 typedef struct memory {
 	size_t total, program, sources, ast;
 } memory;
@@ -828,13 +829,13 @@ report(const kc_policy *gp, const bench_case *cases, size_t n, const struct comp
 	printf("| memory held by the loaded policy | %.0f KiB |\n", (double)gm->total / 1024);
 	printf("| of which the program: its arena, issuer key, route index | %.0f KiB |\n",
 	    (double)gm->program / 1024);
-	printf("| of which, in that arena, the syntax trees (measured apart) | %.0f KiB |\n",
+	printf("| syntax trees while compiling (freed after; measured apart) | %.0f KiB |\n",
 	    (double)gm->ast / 1024);
 	printf("| of which source text and line maps kept for explain | %.0f KiB |\n",
 	    (double)gm->sources / 1024);
 	printf("| device example: compile best / median | %.2f / %.2f ms |\n", cf->dev_best_ms,
 	    cf->dev_median_ms);
-	printf("| device example: memory held (program / syntax trees / sources) | %.0f KiB (%.0f / %.0f / %.0f) |\n",
+	printf("| device example: memory held (program / syntax trees while compiling / sources) | %.0f KiB (%.0f / %.0f / %.0f) |\n",
 	    (double)dm->total / 1024, (double)dm->program / 1024, (double)dm->ast / 1024,
 	    (double)dm->sources / 1024);
 	printf("| heap growth over 100,000 decisions (arena reused) | %lld bytes |\n\n", cf->growth);
