@@ -17,6 +17,13 @@ wait_ready "$BASE/api/devices/123"
 
 status_table_cases apache
 identity_cases authorizer
+# The example config takes the token away after keycard's decision.
+req -H "$(bearer "$TOK_ALICE")" "$BASE/cgi-bin/env.sh"
+if [ "$STATUS" = 200 ]; then
+	body_lacks "no Authorization reaches the app (RequestHeader unset, after auth)" '^HTTP_AUTHORIZATION='
+else
+	fail "env.sh for the Authorization check" "status $STATUS"
+fi
 
 stop_pid "$SERVER_PID"
 stop_pid "$KC_PID"
