@@ -346,9 +346,7 @@ query_decode(kc_eval_ctx *ctx, const char *s, size_t len, size_t *out_len)
 	for (size_t i = 0; i < len; i++) {
 		char ch = s[i];
 		if (ch == '%') {
-			int hi = i + 2 < len + 0 || i + 2 == len ? -1 : -1;
-			(void)hi;
-			if (i + 2 >= len + 1 || hexv(s[i + 1]) < 0 || hexv(s[i + 2]) < 0)
+			if (i + 2 >= len || hexv(s[i + 1]) < 0 || hexv(s[i + 2]) < 0)
 				return NULL;
 			ch = (char)(hexv(s[i + 1]) * 16 + hexv(s[i + 2]));
 			i += 2;

@@ -436,6 +436,10 @@ Test(request, query_parameters)
 	expect_allow(DECIDE(.target = "/has?%71=1"));
 	expect_verdict(DECIDE(.target = "/has?q=%0a"), KC_DENY_DEFAULT, 401);
 	expect_verdict(DECIDE(.target = "/has?q=%zz"), KC_DENY_DEFAULT, 401);
+	/* an escape cut short at the end of a value never reads past it */
+	expect_verdict(DECIDE(.target = "/has?q=%4"), KC_DENY_DEFAULT, 401);
+	expect_verdict(DECIDE(.target = "/has?q=%4&x=1"), KC_DENY_DEFAULT, 401);
+	expect_verdict(DECIDE(.target = "/has?x=1&q=a%"), KC_DENY_DEFAULT, 401);
 }
 
 Test(request, remote_address_method_and_path)
