@@ -11,7 +11,7 @@ packages=(
 	libcriterion-dev                                        # unit tests
 	python3 python3-jwt python3-cryptography                # PyJWT interop tests
 	clang libclang-rt-14-dev                                # libFuzzer target
-	jq ca-certificates curl                                 # scripts
+	jq ca-certificates curl groff-base                      # scripts, man page render check
 	lighttpd apache2 nginx fcgiwrap spawn-fcgi              # end-to-end tests, demo
 )
 
