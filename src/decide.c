@@ -260,9 +260,17 @@ cache_token(struct kc_decide_state *st, const char *tok, size_t len, kc_token_re
 	unsigned char *buf = kc_arena_alloc(st->arena, KC_B64URL_DECODED_MAX(plen) + 1);
 	if (buf == NULL || !kc_b64url_decode(d1 + 1, plen, buf, &dl))
 		return;
+	/* exp may be any JSON number (RFC 7519 NumericDate): an entry must never
+	 * outlive it, so a fractional one is cut down to whole seconds. Only a
+	 * token without exp is bounded by the ttl alone. */
 	int64_t exp = INT64_MAX;
-	if (!kc_json_integer(kc_json_get(claims, "exp"), &exp))
-		exp = INT64_MAX;
+	const kc_json *ej = kc_json_get(claims, "exp");
+	if (ej != NULL && !kc_json_integer(ej, &exp)) {
+		double d = kc_json_is_number(ej) ? kc_json_number(ej) : -1;
+		if (!(d >= 0 && d < 9e18))
+			return;   /* nothing sane to bound it by: do not cache */
+		exp = (int64_t)d;
+	}
 	kc_token_cache_put(req->cache, tok, len, req->now, exp, r, idx, (const char *)buf, dl);
 }
 

@@ -100,11 +100,8 @@ TestSuite(handle, .init = setup, .fini = teardown);
 
 /* A token for alice with scope, valid until exp. */
 static char *
-mint(const char *scope, int64_t iat, int64_t exp)
+mint_claims(json_t *c)
 {
-	json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "iss", ISS, "aud", "api",
-	    "sub", "alice", "client_id", "c1", "scope", scope, "iat", (json_int_t)iat,
-	    "exp", (json_int_t)exp);
 	char *payload = json_dumps(c, JSON_COMPACT);
 	json_decref(c);
 	char *tok = kc_signer_sign(signer, NULL, NULL, (const unsigned char *)payload,
@@ -112,6 +109,14 @@ mint(const char *scope, int64_t iat, int64_t exp)
 	free(payload);
 	cr_assert_not_null(tok);
 	return tok;
+}
+
+static char *
+mint(const char *scope, int64_t iat, int64_t exp)
+{
+	return mint_claims(json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "iss", ISS,
+	    "aud", "api", "sub", "alice", "client_id", "c1", "scope", scope,
+	    "iat", (json_int_t)iat, "exp", (json_int_t)exp));
 }
 
 /* ---- the gateway environment ------------------------------------------------------ */
@@ -268,6 +273,17 @@ Test(cache, never_past_exp_and_invalid_tokens_are_refused_from_the_cache_too)
 	cr_assert_not(late.cache_hit, "an entry is never used past exp");
 	cr_assert_eq(late.status, 401);
 	cr_assert_str_eq(late.error, "invalid_token");
+
+	/* exp as a fraction (a NumericDate may be one): still bounded by it. */
+	char *frac = mint_claims(json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:f}", "iss", ISS,
+	    "aud", "api", "sub", "alice", "client_id", "c1", "scope", "r:devices:7",
+	    "iat", (json_int_t)(now - 10), "exp", (double)(now + 30) + 0.5));
+	cr_assert_eq(decide(&l, c, "/devices/7", frac, now).status, 200);
+	cr_assert(decide(&l, c, "/devices/7", frac, now + 1).cache_hit);
+	kc_decision frac_late = decide(&l, c, "/devices/7", frac, now + 120);
+	cr_assert_not(frac_late.cache_hit, "a fractional exp bounds the entry too");
+	cr_assert_eq(frac_late.status, 401);
+	free(frac);
 
 	/* A forged signature: refused, then refused again from the cache. */
 	char *bad = strdup(tok);
