@@ -288,12 +288,12 @@ kc_gw_handle(kc_gw_server *s, char *const *envp, int role, const char *script,
 	kc_gw_mode mode = kc_gw_request_mode(envp, role);
 	kc_request req = { 0 };
 	kc_header *hdrs = kc_arena_alloc(arena, KC_MAX_HEADERS * sizeof(kc_header));
-	const char *why = "out of memory";
+	const char *why = KC_GW_WHY_OOM;
 	kc_gw_log_entry le = { .time = (int64_t)time(NULL) };
 
 	le.method = kc_gw_param(envp, "REQUEST_METHOD");
 	if (hdrs == NULL || !kc_gw_request_build(envp, arena, &req, hdrs, &why)) {
-		le.status = hdrs ? 400 : 500;
+		le.status = hdrs == NULL || strcmp(why, KC_GW_WHY_OOM) == 0 ? 500 : 400;
 		le.note = why;
 		kc_gw_reply_error(le.status, NULL, &out);
 		le.latency_us = elapsed_us(&t0);

@@ -39,6 +39,14 @@ bounded_len(const char *s)
 	return z ? (size_t)(z - s) : KC_GW_MAX_PARAM;
 }
 
+/* A value the policy may read is refused when too long, never cut short:
+ * a rule must not judge a prefix of what the app receives. */
+static bool
+too_long(const char *s)
+{
+	return memchr(s, '\0', KC_GW_MAX_PARAM) == NULL;
+}
+
 /* "HTTP_X_FORWARDED_FOR" (without the prefix) → "X-Forwarded-For". */
 static char *
 header_name(kc_arena *arena, const char *cgi, size_t n)
@@ -63,16 +71,24 @@ header_name(kc_arena *arena, const char *cgi, size_t n)
 	return h;
 }
 
-static void
+/* False when the request must be refused (*why says why). */
+static bool
 add_header(kc_arena *arena, kc_request *req, kc_header *hdrs, const char *cgi, size_t name_len,
-    const char *value)
+    const char *value, const char **why)
 {
 	if (req->n_headers >= KC_MAX_HEADERS || name_len == 0)
-		return;
+		return true;
+	if (too_long(value)) {
+		*why = "a header value is longer than 64 KiB";
+		return false;
+	}
 	char *name = header_name(arena, cgi, name_len);
-	if (name == NULL)
-		return;
+	if (name == NULL) {
+		*why = KC_GW_WHY_OOM;
+		return false;
+	}
 	hdrs[req->n_headers++] = (kc_header){ name, name_len, value, bounded_len(value) };
+	return true;
 }
 
 /* The path of a request target: origin-form as is, absolute-form
@@ -104,11 +120,13 @@ kc_gw_request_build(char *const *envp, kc_arena *arena, kc_request *req,
 		size_t nl = (size_t)(eq - s);
 		const char *v = eq + 1;
 #define IS(lit) (nl == sizeof(lit) - 1 && memcmp(s, lit, nl) == 0)
-		if (nl > 5 && memcmp(s, "HTTP_", 5) == 0)
-			add_header(arena, req, hdrs, s + 5, nl - 5, v);
-		else if (IS("CONTENT_TYPE") || IS("CONTENT_LENGTH"))
-			add_header(arena, req, hdrs, s, nl, v);
-		else if (IS("REQUEST_METHOD"))
+		if (nl > 5 && memcmp(s, "HTTP_", 5) == 0) {
+			if (!add_header(arena, req, hdrs, s + 5, nl - 5, v, why))
+				return false;
+		} else if (IS("CONTENT_TYPE") || IS("CONTENT_LENGTH")) {
+			if (!add_header(arena, req, hdrs, s, nl, v, why))
+				return false;
+		} else if (IS("REQUEST_METHOD"))
 			method = v;
 		else if (IS("REQUEST_URI"))
 			uri = v;
@@ -136,9 +154,11 @@ kc_gw_request_build(char *const *envp, kc_arena *arena, kc_request *req,
 			*why = "REQUEST_URI is not an origin-form target";
 			return false;
 		}
+		if (too_long(path)) {
+			*why = "REQUEST_URI is longer than 64 KiB";
+			return false;
+		}
 		len = strcspn(path, "?#");
-		if (len > KC_GW_MAX_PARAM)
-			len = KC_GW_MAX_PARAM;
 		if (path[len] == '?') {
 			req->query = path + len + 1;
 			req->query_len = strcspn(req->query, "#");
@@ -148,10 +168,14 @@ kc_gw_request_build(char *const *envp, kc_arena *arena, kc_request *req,
 		}
 	} else if (script != NULL || info != NULL) {
 		/* A server without REQUEST_URI: rebuild it from the CGI split. */
+		if ((script && too_long(script)) || (info && too_long(info))) {
+			*why = "SCRIPT_NAME or PATH_INFO is longer than 64 KiB";
+			return false;
+		}
 		size_t a = script ? bounded_len(script) : 0, b = info ? bounded_len(info) : 0;
 		char *p = kc_arena_alloc(arena, a + b + 1);
 		if (p == NULL) {
-			*why = "out of memory";
+			*why = KC_GW_WHY_OOM;
 			return false;
 		}
 		memcpy(p, script ? script : "", a);
@@ -169,10 +193,12 @@ kc_gw_request_build(char *const *envp, kc_arena *arena, kc_request *req,
 	req->path = path;
 	req->path_len = len;
 	if (req->query == NULL && qs != NULL && qs[0] != '\0') {
+		if (too_long(qs)) {
+			*why = "QUERY_STRING is longer than 64 KiB";
+			return false;
+		}
 		req->query = qs;
 		req->query_len = bounded_len(qs);
 	}
-	if (req->query != NULL && req->query_len > KC_GW_MAX_PARAM)
-		req->query_len = KC_GW_MAX_PARAM;
 	return true;
 }

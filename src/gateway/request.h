@@ -17,7 +17,10 @@
 #include "core/arena.h"
 #include "decide.h"
 
-#define KC_GW_MAX_PARAM 65536       /* bytes of one param value read */
+#define KC_GW_MAX_PARAM 65536       /* bytes of one param value, at most */
+
+/* The *why of kc_gw_request_build for keycard's own failure (a 500, not 400). */
+#define KC_GW_WHY_OOM "out of memory"
 
 /* How keycard-fcgi answers this request (ARCHITECTURE.md, "How keycard-fcgi
  * knows what to do"). */
@@ -39,7 +42,8 @@ kc_gw_mode kc_gw_request_mode(char *const *envp, int role);
  * the caller's storage for KC_MAX_HEADERS headers, their names built in
  * arena. req->now, cache and the rest are left as they were. Returns false
  * (and a short reason in *why) when the params lack a method or a target
- * that starts with '/'. */
+ * that starts with '/', or when the target, query or a header value is
+ * longer than KC_GW_MAX_PARAM: refused, never cut short. */
 bool kc_gw_request_build(char *const *envp, kc_arena *arena, kc_request *req,
     kc_header hdrs[KC_MAX_HEADERS], const char **why);
 

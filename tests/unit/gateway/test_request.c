@@ -165,3 +165,31 @@ Test(request, params_are_matched_by_whole_name)
 	cr_assert_null(kc_gw_param(env, "REQUEST"));
 	cr_assert_str_eq(kc_gw_param(env, "X"), "1");
 }
+
+/* A value the policy may read is refused when too long, never cut short. */
+Test(request, an_overlong_target_query_or_header_is_refused_not_cut)
+{
+	static char big[KC_GW_MAX_PARAM + 64];
+	static char uri[sizeof(big) + 16], qs[sizeof(big) + 16], hdr[sizeof(big) + 16];
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	snprintf(uri, sizeof(uri), "REQUEST_URI=/%s", big);
+	snprintf(qs, sizeof(qs), "QUERY_STRING=%s", big);
+	snprintf(hdr, sizeof(hdr), "HTTP_X_BIG=%s", big);
+	char *long_uri[] = { "REQUEST_METHOD=GET", uri, NULL };
+	char *long_qs[] = { "REQUEST_METHOD=GET", "SCRIPT_NAME=/a", qs, NULL };
+	char *long_hdr[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/a", hdr, NULL };
+	kc_request r = { 0 };
+	const char *why = NULL;
+	cr_assert_not(kc_gw_request_build(long_uri, arena, &r, hdrs, &why));
+	cr_assert_str_eq(why, "REQUEST_URI is longer than 64 KiB");
+	cr_assert_not(kc_gw_request_build(long_qs, arena, &r, hdrs, &why));
+	cr_assert_str_eq(why, "QUERY_STRING is longer than 64 KiB");
+	cr_assert_not(kc_gw_request_build(long_hdr, arena, &r, hdrs, &why));
+	cr_assert_str_eq(why, "a header value is longer than 64 KiB");
+	/* just under the limit is read whole */
+	big[KC_GW_MAX_PARAM - 2] = '\0';
+	snprintf(uri, sizeof(uri), "REQUEST_URI=/%s", big);
+	r = build_ok(long_uri);
+	cr_assert_eq(r.path_len, KC_GW_MAX_PARAM - 1);
+}
