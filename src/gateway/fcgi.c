@@ -312,8 +312,12 @@ kc_gw_handle(kc_gw_server *s, char *const *envp, int role, const char *script,
 	le.status = kc_gw_reply_status(&d, mode);
 
 	if (mode != KC_GW_GATEWAY || le.status != 200) {
-		if (!kc_gw_reply(&d, mode, &out))
+		int sent = le.status;
+		if (!kc_gw_reply(&d, mode, &out, &sent))
 			le.note = "client went away";
+		else if (sent != le.status)
+			le.note = "the identity is too large to hand on";
+		le.status = sent;
 		goto done;
 	}
 

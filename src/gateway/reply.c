@@ -134,11 +134,13 @@ body_nl(char *body, size_t cap, size_t *n)
 }
 
 bool
-kc_gw_reply(const kc_decision *d, kc_gw_mode mode, const kc_gw_out *out)
+kc_gw_reply(const kc_decision *d, kc_gw_mode mode, const kc_gw_out *out, int *sent)
 {
 	wbuf w = { .n = 0, .over = false };
 	int status = kc_gw_reply_status(d, mode);
 
+	if (sent != NULL)
+		*sent = status;
 	status_line(&w, status);
 	if (status == 200) {
 		char name[160];
@@ -152,6 +154,13 @@ kc_gw_reply(const kc_decision *d, kc_gw_mode mode, const kc_gw_out *out)
 		if (mode == KC_GW_AUTHORIZE)
 			puts_(&w, "Content-Type: text/plain\r\n");
 		puts_(&w, "\r\n");
+		if (w.over) {
+			/* An empty or cut answer could pass as an allow without
+			 * the identity: fail closed. */
+			if (sent != NULL)
+				*sent = 500;
+			return kc_gw_reply_error(500, "the identity is too large to hand on", out);
+		}
 		return flush(&w, out);
 	}
 	/* nginx copies WWW-Authenticate from a 401 only; send it on every

@@ -41,8 +41,10 @@ int kc_gw_reply_status(const kc_decision *d, kc_gw_mode mode);
 
 /* Writes the answer for d in mode. In gateway mode only refusals are
  * written (an allow runs the script instead): call it only when
- * d->status != 200 there. Returns false when a write failed. */
-bool kc_gw_reply(const kc_decision *d, kc_gw_mode mode, const kc_gw_out *out);
+ * d->status != 200 there. An allow whose Variable-* lines do not fit in one
+ * 8 KiB answer becomes a 500 (never an allow without its identity); *sent,
+ * when not NULL, gets the status written. Returns false when a write failed. */
+bool kc_gw_reply(const kc_decision *d, kc_gw_mode mode, const kc_gw_out *out, int *sent);
 
 /* Writes a response keycard makes itself (gateway failures: 403 script not
  * allowed, 502, 504; 400 unusable request): Status, a text body. */

@@ -118,7 +118,7 @@ fuzz_params(const uint8_t *data, size_t size)
 		struct sink s = { .n = 0 };
 		kc_gw_out out = { sink_write, &s };
 		if (mode != KC_GW_GATEWAY || d.status != 200) {
-			kc_gw_reply(&d, mode, &out);
+			kc_gw_reply(&d, mode, &out, NULL);
 			if (s.n < 8 || memcmp(s.buf, "Status: ", 8) != 0)
 				abort();
 			/* Header lines: no control characters but the CRLF ending each. */

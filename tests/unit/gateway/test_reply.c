@@ -48,7 +48,7 @@ reply(const kc_decision *d, kc_gw_mode mode)
 {
 	memset(&out, 0, sizeof(out));
 	kc_gw_out o = { sink_write, &out };
-	cr_assert(kc_gw_reply(d, mode, &o));
+	cr_assert(kc_gw_reply(d, mode, &o, NULL));
 	cr_assert_eq(out.writes, 1, "the answer goes out in one write");
 	return out.buf;
 }
@@ -185,6 +185,25 @@ Test(reply, errors_and_failed_writes)
 	    "charset=utf-8\r\nCache-Control: no-store\r\n\r\n504 Gateway Timeout: script timed out\n");
 	kc_gw_out bad = { broken_write, NULL };
 	kc_decision d = allow();
-	cr_assert_not(kc_gw_reply(&d, KC_GW_AUTHORIZER, &bad));
+	cr_assert_not(kc_gw_reply(&d, KC_GW_AUTHORIZER, &bad, NULL));
 	cr_assert_not(kc_gw_reply_error(502, NULL, &bad));
+}
+
+/* An allow whose identity does not fit is not sent cut or empty (a server
+ * could take that for an allow without identity): it becomes a 500. */
+Test(reply, an_identity_too_large_for_one_answer_is_a_500)
+{
+	kc_decision d = allow();
+	static char big[1024];
+	memset(big, 'v', sizeof(big) - 1);
+	for (size_t i = 0; i < 12; i++)
+		d.exports[i] = (kc_export_value){ "KEYCARD_BIG", big };
+	d.n_exports = 12;
+	memset(&out, 0, sizeof(out));
+	kc_gw_out o = { sink_write, &out };
+	int sent = 0;
+	cr_assert(kc_gw_reply(&d, KC_GW_AUTHORIZER, &o, &sent));
+	cr_assert_eq(sent, 500);
+	cr_assert(strncmp(out.buf, "Status: 500 ", 12) == 0, "got %.40s", out.buf);
+	cr_assert_null(strstr(out.buf, "Variable-"));
 }
