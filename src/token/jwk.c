@@ -701,6 +701,11 @@ kc_keyset_load_jwks(kc_keyset *ks, const char *text, size_t len, kc_warn_fn warn
 	json_error_t jerr;
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
+		/* jansson quotes the text "near" the error, which may be a
+		 * secret ("k"): keep its words, not the quote. */
+		char *near = strstr(jerr.text, " near ");
+		if (near != NULL)
+			*near = '\0';
 		fmt(err, errlen, "not valid JSON (line %d, column %d): %s",
 		    jerr.line, jerr.column, jerr.text);
 		return -1;
@@ -749,6 +754,7 @@ kc_keyset_load_jwks_file(kc_keyset *ks, const char *path, kc_warn_fn warn, void 
 	}
 	char inner[200];
 	int r = kc_keyset_load_jwks(ks, text, len, warn, wctx, inner, sizeof(inner));
+	OPENSSL_cleanse(text, len);   /* it may hold "oct" secrets */
 	free(text);
 	if (r < 0)
 		fmt(err, errlen, "%s: %s", path, inner);

@@ -275,6 +275,12 @@ Test(jwks, whole_input_errors)
 	kc_keyset *ks = kc_keyset_new();
 	char err[256] = "";
 	cr_assert_eq(kc_keyset_load_jwks(ks, "{\"keys\":[]}", 11, NULL, NULL, err, sizeof err), 0);
+	/* a syntax error never quotes the file: it may be a secret */
+	static const char secret[] = "{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0LXNlY3JldA\" x}]}";
+	cr_assert_eq(kc_keyset_load_jwks(ks, secret, strlen(secret), NULL, NULL, err, sizeof err), -1);
+	cr_assert_not_null(strstr(err, "not valid JSON (line 1, column"), "%s", err);
+	cr_assert_null(strstr(err, "c2Vj"), "%s", err);
+	cr_assert_null(strstr(err, "near"), "%s", err);
 	kc_keyset_free(ks);
 }
 
