@@ -337,23 +337,26 @@ parse_array(struct parser *p, kc_json *out)
 	}
 }
 
-static uint64_t
-fnv1a(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	return h;
-}
-
 static bool
 same_key(const struct member *a, const struct member *b)
 {
 	return a->key_len == b->key_len && memcmp(a->key, b->key, a->key_len) == 0;
 }
 
+static int
+cmp_key(const void *x, const void *y)
+{
+	const struct member *a = *(const struct member *const *)x;
+	const struct member *b = *(const struct member *const *)y;
+	if (a->key_len != b->key_len)
+		return a->key_len < b->key_len ? -1 : 1;
+	return memcmp(a->key, b->key, a->key_len);
+}
+
 /* RFC 8259 §4 leaves repeated names to the implementation; RFC 7515 §4 and
- * RFC 7519 §4 require rejecting them, so a claim can never mean two things. */
+ * RFC 7519 §4 require rejecting them, so a claim can never mean two things.
+ * Large objects are sorted, not hashed: this runs before the signature is
+ * checked, and an unkeyed hash lets crafted names collide into O(n²). */
 static bool
 has_duplicates(struct parser *p, const struct member *m, uint32_t n)
 {
@@ -364,24 +367,17 @@ has_duplicates(struct parser *p, const struct member *m, uint32_t n)
 					return true;
 		return false;
 	}
-	size_t size = 32;
-	while (size < (size_t)n * 2)
-		size *= 2;
-	const struct member **slots = kc_arena_alloc(p->a, size * sizeof(*slots));
-	if (slots == NULL) {
+	const struct member **v = kc_arena_alloc(p->a, (size_t)n * sizeof(*v));
+	if (v == NULL) {
 		fail(p, KC_JSON_ERR_NOMEM);
 		return true;
 	}
-	memset(slots, 0, size * sizeof(*slots));
-	for (uint32_t i = 0; i < n; i++) {
-		size_t h = (size_t)fnv1a(m[i].key, m[i].key_len) & (size - 1);
-		while (slots[h] != NULL) {
-			if (same_key(slots[h], &m[i]))
-				return true;
-			h = (h + 1) & (size - 1);
-		}
-		slots[h] = &m[i];
-	}
+	for (uint32_t i = 0; i < n; i++)
+		v[i] = &m[i];
+	qsort(v, n, sizeof(*v), cmp_key);
+	for (uint32_t i = 1; i < n; i++)
+		if (same_key(v[i - 1], v[i]))
+			return true;
 	return false;
 }
 

@@ -191,6 +191,10 @@ Test(json, duplicates_refused_small_and_large)
 	kc_json_error err;
 	cr_assert_not_null(parse(ok, &err));
 	cr_assert_eq(error_of(dup), KC_JSON_ERR_DUPLICATE);
+	snprintf(dup, sizeof(dup), "%s,\"k0\":0}", buf);   /* the first name, last */
+	cr_assert_eq(error_of(dup), KC_JSON_ERR_DUPLICATE);
+	snprintf(dup, sizeof(dup), "%s,\"k99\":0}", buf);  /* the last name, again */
+	cr_assert_eq(error_of(dup), KC_JSON_ERR_DUPLICATE);
 }
 
 Test(json, depth_limit)
