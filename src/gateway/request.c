@@ -78,7 +78,8 @@ add_header(kc_arena *arena, kc_request *req, kc_header *hdrs, const char *cgi, s
 {
 	if (req->n_headers >= KC_MAX_HEADERS || name_len == 0)
 		return true;
-	if (too_long(value)) {
+	const char *end = memchr(value, '\0', KC_GW_MAX_PARAM);
+	if (end == NULL) {
 		*why = "a header value is longer than 64 KiB";
 		return false;
 	}
@@ -87,7 +88,7 @@ add_header(kc_arena *arena, kc_request *req, kc_header *hdrs, const char *cgi, s
 		*why = KC_GW_WHY_OOM;
 		return false;
 	}
-	hdrs[req->n_headers++] = (kc_header){ name, name_len, value, bounded_len(value) };
+	hdrs[req->n_headers++] = (kc_header){ name, name_len, value, (size_t)(end - value) };
 	return true;
 }
 
