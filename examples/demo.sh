@@ -85,7 +85,9 @@ done
 sed -e "s|@PORT@|$port|g" -e "s|@ROOT@|$work|g" -e "s|@USER@|$user|g" \
 	-e "s|@GROUP@|$group|g" -e "s|@KEYCARD_FCGI@|$work/bin/keycard-fcgi|g" \
 	-e "s|@CONFIG@|$work/policy/main.kc|g" -e "s|@CGI_BIN@|$work/cgi-bin|g" \
+	-e "s|@STRIP_LUA@|$work/keycard-strip.lua|g" \
 	"$repo/examples/lighttpd/authorizer.conf.in" >"$work/lighttpd.conf"
+cp "$repo/examples/lighttpd/keycard-strip.lua" "$work/keycard-strip.lua"
 chmod -R a+rX "$work"
 chmod 600 "$work/demo.jwk"
 [ "$(id -u)" -ne 0 ] || chown "$user:$group" "$work"

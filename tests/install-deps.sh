@@ -13,6 +13,7 @@ packages=(
 	clang libclang-rt-14-dev                                # libFuzzer target
 	jq ca-certificates curl groff-base                      # scripts, man page render check
 	lighttpd apache2 nginx fcgiwrap spawn-fcgi              # end-to-end tests, demo
+	lighttpd-modules-lua                                    # mod_magnet: header stripping
 )
 
 missing=()

@@ -182,8 +182,7 @@ env_dropped(const char *e, size_t nl, const kc_decision *d, bool pass_auth)
 		return true;
 	if (!pass_auth && name_is(e, nl, "HTTP_AUTHORIZATION"))
 		return true;
-	if (nl >= 13 && memcmp(e, "HTTP_X_KEYCARD", 14 < nl ? 14 : nl) == 0 &&
-	    (nl == 14 || e[14] == '_'))
+	if (nl >= 14 && memcmp(e, "HTTP_X_KEYCARD", 14) == 0 && (nl == 14 || e[14] == '_'))
 		return true;
 	if (nl >= 8 && memcmp(e, "KEYCARD_", 8) == 0)
 		return true;

@@ -151,6 +151,11 @@ kc_gw_reply(const kc_decision *d, kc_gw_mode mode, const kc_gw_out *out, int *se
 			snprintf(name, sizeof(name), "Variable-%s", e->name);
 			header(&w, name, e->value);
 		}
+		/* The server's own header stripping (the mod_magnet and mod_lua
+		 * scripts in examples/) runs when it sees this: no client can
+		 * set a server's request environment. */
+		if (mode == KC_GW_AUTHORIZER)
+			header(&w, "Variable-" KC_GW_DECISION_VAR, "allow");
 		if (mode == KC_GW_AUTHORIZE)
 			puts_(&w, "Content-Type: text/plain\r\n");
 		puts_(&w, "\r\n");

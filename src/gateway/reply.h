@@ -3,7 +3,7 @@
  *
  * Authorizer role (lighttpd, Apache mod_authnz_fcgi): "Status: NNN" first
  * (lighttpd drops any header before it), then on allow one
- * "Variable-NAME: value" line per export; on refusal WWW-Authenticate or
+ * "Variable-NAME: value" line per export and KEYCARD_DECISION=allow; on refusal WWW-Authenticate or
  * Retry-After and a short text body (under 8 KiB: Apache keeps no more).
  *
  * Responder with KEYCARD_MODE=authorize (nginx auth_request): nginx passes
@@ -27,6 +27,11 @@
 
 #include "decide.h"
 #include "gateway/request.h"
+
+/* Sent as Variable-KEYCARD_DECISION: allow on every allow in the authorizer
+ * role, so the server can strip client headers after keycard decided; a
+ * policy cannot export it (it is reserved). */
+#define KC_GW_DECISION_VAR "KEYCARD_DECISION"
 
 #define KC_GW_MAX_BODY 1024         /* bytes of a refusal body; far under Apache's 8192 */
 

@@ -1213,7 +1213,9 @@ reserved_var(const char *s)
 	static const char *const exact[] = { "PATH", "IFS", "GATEWAY_INTERFACE", "AUTH_TYPE",
 	    "REQUEST_METHOD", "QUERY_STRING", "SCRIPT_NAME", "SCRIPT_FILENAME", "PATH_INFO",
 	    "PATH_TRANSLATED", "REMOTE_ADDR", "REMOTE_HOST", "REMOTE_PORT", "DOCUMENT_ROOT",
-	    "REQUEST_URI", "HOME", "SHELL", "ENV", "BASH_ENV" };
+	    "REQUEST_URI", "HOME", "SHELL", "ENV", "BASH_ENV",
+	    /* keycard-fcgi's own allow marker in the authorizer role */
+	    "KEYCARD_DECISION" };
 	static const char *const prefixes[] = { "LD_", "SERVER_", "CONTENT_", "HTTP_", "HTTPS",
 	    "FCGI_", "MALLOC_" };
 	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
@@ -1275,8 +1277,9 @@ compile_exports(cc *c, const kc_ast_export *ex, uint32_t *n_out)
 				continue;
 			}
 			if (reserved_var(e->name.s)) {
-				cc_err(c, e->name.span, "'%s' is reserved: the web server or the CGI protocol sets it",
-				    e->name.s);
+				cc_err(c, e->name.span, "'%s' is reserved: %s sets it", e->name.s,
+				    strcmp(e->name.s, "KEYCARD_DECISION") == 0 ? "keycard-fcgi" :
+				    "the web server or the CGI protocol");
 				if (strncmp(e->name.s, "HTTP_", 5) == 0)
 					kc_diag_hint(c->d, "to hand the application a header, write header \"X-Name\" = ...;");
 				continue;

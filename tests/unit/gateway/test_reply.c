@@ -85,6 +85,7 @@ Test(reply, authorizer_allow_is_status_first_then_variables)
 	    "Status: 200 OK\r\n"
 	    "Variable-REMOTE_USER: alice\r\n"
 	    "Variable-KEYCARD_SCOPES: r:devices:7 x:devices:7\r\n"
+	    "Variable-KEYCARD_DECISION: allow\r\n"
 	    "\r\n");
 }
 
@@ -94,6 +95,18 @@ Test(reply, authorize_mode_allow_carries_variables_for_nginx)
 	const char *r = reply(&d, KC_GW_AUTHORIZE);
 	cr_assert(strncmp(r, "Status: 200 OK\r\n", 16) == 0);
 	cr_assert_not_null(strstr(r, "\r\nVariable-REMOTE_USER: alice\r\n"));
+	/* The strip marker is for the authorizer role's server scripts only. */
+	cr_assert_null(strstr(r, "KEYCARD_DECISION"));
+}
+
+Test(reply, the_strip_marker_is_on_every_authorizer_allow_and_no_refusal)
+{
+	kc_decision d = allow();
+	d.n_exports = 0;    /* an anonymous route with no exports at all */
+	cr_assert_str_eq(reply(&d, KC_GW_AUTHORIZER),
+	    "Status: 200 OK\r\nVariable-KEYCARD_DECISION: allow\r\n\r\n");
+	d = refusal(KC_DENY_RULE, 403, "insufficient_scope", "Bearer error=\"insufficient_scope\"");
+	cr_assert_null(strstr(reply(&d, KC_GW_AUTHORIZER), "KEYCARD_DECISION"));
 }
 
 Test(reply, a_401_sends_its_challenge_after_the_status)
@@ -155,7 +168,8 @@ Test(reply, no_value_or_name_can_inject_a_header)
 	d.exports[2] = (kc_export_value){ "KEYCARD_RULE", "ok" };
 	d.n_exports = 3;
 	const char *r = reply(&d, KC_GW_AUTHORIZER);
-	cr_assert_str_eq(r, "Status: 200 OK\r\nVariable-KEYCARD_RULE: ok\r\n\r\n");
+	cr_assert_str_eq(r, "Status: 200 OK\r\nVariable-KEYCARD_RULE: ok\r\n"
+	    "Variable-KEYCARD_DECISION: allow\r\n\r\n");
 	kc_decision x = refusal(KC_DENY_TOKEN, 401, "invalid_token", "Bearer\r\nSet-Cookie: a=b");
 	r = reply(&x, KC_GW_AUTHORIZER);
 	cr_assert_null(strstr(r, "Set-Cookie"));
