@@ -292,7 +292,9 @@ kc_gw_handle(kc_gw_server *s, char *const *envp, int role, const char *script,
 
 	le.method = kc_gw_param(envp, "REQUEST_METHOD");
 	if (hdrs == NULL || !kc_gw_request_build(envp, arena, &req, hdrs, &why)) {
-		le.status = hdrs == NULL || strcmp(why, KC_GW_WHY_OOM) == 0 ? 500 : 400;
+		le.status = hdrs == NULL || strcmp(why, KC_GW_WHY_OOM) == 0 ? 500 :
+		    strcmp(why, KC_GW_WHY_HEADERS) == 0 ? 431 : 400;
+		le.status = kc_gw_status_for_mode(le.status, mode);
 		le.note = why;
 		kc_gw_reply_error(le.status, NULL, &out);
 		le.latency_us = elapsed_us(&t0);

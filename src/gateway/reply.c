@@ -17,6 +17,7 @@ kc_gw_reason_phrase(int status)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
@@ -28,7 +29,12 @@ kc_gw_reason_phrase(int status)
 int
 kc_gw_reply_status(const kc_decision *d, kc_gw_mode mode)
 {
-	int s = d->status;
+	return kc_gw_status_for_mode(d->status, mode);
+}
+
+int
+kc_gw_status_for_mode(int s, kc_gw_mode mode)
+{
 	if (s < 100 || s > 599)
 		s = 500;
 	if (mode != KC_GW_AUTHORIZE)

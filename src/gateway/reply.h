@@ -44,6 +44,10 @@ typedef struct kc_gw_out {
 /* The status actually sent for decision d in mode (see above). */
 int kc_gw_reply_status(const kc_decision *d, kc_gw_mode mode);
 
+/* The same for a status keycard-fcgi answers on its own (a request it
+ * cannot read): nginx's auth_request gets 403 for any 4xx but 401. */
+int kc_gw_status_for_mode(int status, kc_gw_mode mode);
+
 /* Writes the answer for d in mode. In gateway mode only refusals are
  * written (an allow runs the script instead): call it only when
  * d->status != 200 there. An allow whose Variable-* lines do not fit in one

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+_Static_assert(KC_MAX_HEADERS == 128, "KC_GW_WHY_HEADERS names the limit");
+
 const char *
 kc_gw_param(char *const *envp, const char *name)
 {
@@ -76,8 +78,14 @@ static bool
 add_header(kc_arena *arena, kc_request *req, kc_header *hdrs, const char *cgi, size_t name_len,
     const char *value, const char **why)
 {
-	if (req->n_headers >= KC_MAX_HEADERS || name_len == 0)
+	if (name_len == 0)
 		return true;
+	/* Refused, not cut: a deny rule on a header must not be dodged by
+	 * pushing that header past the limit. */
+	if (req->n_headers >= KC_MAX_HEADERS) {
+		*why = KC_GW_WHY_HEADERS;
+		return false;
+	}
 	const char *end = memchr(value, '\0', KC_GW_MAX_PARAM);
 	if (end == NULL) {
 		*why = "a header value is longer than 64 KiB";

@@ -6,7 +6,7 @@
  * and authorizers get no PATH_INFO), its path raw and undecoded; the query
  * from REQUEST_URI, else QUERY_STRING. Headers come back from HTTP_* params
  * to HTTP names (HTTP_X_FORWARDED_FOR → X-Forwarded-For), plus
- * CONTENT_TYPE and CONTENT_LENGTH; at most KC_MAX_HEADERS are kept. Nothing
+ * CONTENT_TYPE and CONTENT_LENGTH; more than KC_MAX_HEADERS is refused. Nothing
  * is copied: the request borrows from the params. */
 #ifndef KC_GATEWAY_REQUEST_H
 #define KC_GATEWAY_REQUEST_H
@@ -21,6 +21,8 @@
 
 /* The *why of kc_gw_request_build for keycard's own failure (a 500, not 400). */
 #define KC_GW_WHY_OOM "out of memory"
+/* ... for more than KC_MAX_HEADERS headers (431). */
+#define KC_GW_WHY_HEADERS "more than 128 request headers"
 
 /* How keycard-fcgi answers this request (ARCHITECTURE.md, "How keycard-fcgi
  * knows what to do"). */
@@ -42,8 +44,9 @@ kc_gw_mode kc_gw_request_mode(char *const *envp, int role);
  * the caller's storage for KC_MAX_HEADERS headers, their names built in
  * arena. req->now, cache and the rest are left as they were. Returns false
  * (and a short reason in *why) when the params lack a method or a target
- * that starts with '/', or when the target, query or a header value is
- * longer than KC_GW_MAX_PARAM: refused, never cut short. */
+ * that starts with '/', when the target, query or a header value is longer
+ * than KC_GW_MAX_PARAM, or when there are more than KC_MAX_HEADERS headers
+ * (*why is then KC_GW_WHY_HEADERS): refused, never cut short. */
 bool kc_gw_request_build(char *const *envp, kc_arena *arena, kc_request *req,
     kc_header hdrs[KC_MAX_HEADERS], const char **why);
 

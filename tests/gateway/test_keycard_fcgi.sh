@@ -124,6 +124,15 @@ check "cgi: another device is 403" first_line_is "Status: 403 Forbidden"
 check "cgi: ... insufficient_scope with the scope hint" \
 	has "$tmp/out" 'error="insufficient_scope", scope="r:devices:8"'
 
+many=()
+for i in $(seq 129); do many+=("HTTP_X_H$i=v"); done
+cgi REQUEST_URI=/devices/7 HTTP_AUTHORIZATION="Bearer $good" "${many[@]}"
+check "cgi: more than 128 headers is 431, never a cut list" \
+	first_line_is "Status: 431 Request Header Fields Too Large"
+check "cgi: ... and the script did not run" lacks "$tmp/out" "SCRIPT_FILENAME"
+cgi REQUEST_URI=/devices/7 HTTP_AUTHORIZATION="Bearer $good" "${many[@]:2}"
+check "cgi: 128 headers (127 and Authorization) are read" has "$tmp/out" "REMOTE_USER=alice"
+
 cgi REQUEST_URI=/public/x PATH_TRANSLATED="$tmp/outside.sh"
 check "cgi: a script outside the CGI roots does not run" first_line_is "Status: 403 Forbidden"
 check "cgi: ... really not" lacks "$tmp/out" "ran"
@@ -172,6 +181,9 @@ else
 	check "fcgi: nginx authorize mode turns the 404 default into 403" first_line_is "Status: 403 Forbidden"
 	fcgi responder /devices/7 KEYCARD_MODE=authorize
 	check "fcgi: nginx authorize mode keeps 401" first_line_is "Status: 401 Unauthorized"
+	fcgi responder 'http:/x' KEYCARD_MODE=authorize
+	check "fcgi: nginx authorize mode: an unreadable request is 403, not a 400 nginx makes 500" \
+		first_line_is "Status: 403 Forbidden"
 	fcgi responder /devices/7 SCRIPT_FILENAME="$tmp/cgi/env.sh" HTTP_AUTHORIZATION="Bearer $good" \
 		HTTP_X_KEYCARD_RULE=forged
 	check "fcgi: gateway runs the script with the identity" has "$tmp/out" "KEYCARD_RULE=read"
