@@ -259,6 +259,7 @@ head_emit(const char *buf, size_t n, const cgi_head *h, char *out, size_t cap, s
 typedef struct cgi_run {
 	const kc_cgi_io *io;
 	pid_t pid;
+	int64_t deadline;           /* now_ms() value the whole run must end by */
 	int in_fd, out_fd, err_fd;  /* our ends of the child's stdio; -1 once closed */
 	bool body_done;             /* read_body said end of body */
 	bool epipe;                 /* a write to stdin raised SIGPIPE (blocked) */
@@ -320,8 +321,15 @@ feed_stdin(cgi_run *r)
 {
 	while (r->in_fd >= 0) {
 		if (r->in_off == r->in_len && !r->body_done) {
+			int64_t left = r->deadline - now_ms();
+			int wait = left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 			ssize_t k = r->io->read_body != NULL ?
-			    r->io->read_body(r->io->ctx, r->in, sizeof r->in) : 0;
+			    r->io->read_body(r->io->ctx, r->in, sizeof r->in, wait) : 0;
+			if (k == KC_CGI_IO_SLOW) {
+				/* The body did not come in time: the run's timeout. */
+				decide(r, r->headers_sent ? KC_CGI_ABORTED : KC_CGI_TIMEOUT, true);
+				return;
+			}
 			if (k < 0) {
 				decide(r, KC_CGI_ABORTED, true);   /* the client went away */
 				return;
@@ -778,6 +786,7 @@ kc_cgi_run(const char *path, char *const envp[], const kc_cgi_io *io,
 		return KC_CGI_FAILED;
 	memset(r, 0, offsetof(cgi_run, in));
 	r->io = io;
+	r->deadline = deadline;
 	r->in_fd = r->out_fd = r->err_fd = -1;
 
 	sigemptyset(&pipe_set);

@@ -17,10 +17,15 @@
 
 /* Where the body comes from and where the response goes. Callbacks are
  * called from the calling thread only. */
+#define KC_CGI_IO_SLOW (-2)
+
 typedef struct kc_cgi_io {
 	/* Reads up to n bytes of the request body: > 0 bytes read, 0 at the
-	 * end of the body, -1 on error (the client went away). May block. */
-	ssize_t (*read_body)(void *ctx, char *buf, size_t n);
+	 * end of the body, -1 on error (the client went away), KC_CGI_IO_SLOW
+	 * when no byte came within wait_ms (<= 0: none may be waited for).
+	 * The run's deadline bounds wait_ms: a client that drips its body
+	 * cannot hold a worker past --cgi-timeout. */
+	ssize_t (*read_body)(void *ctx, char *buf, size_t n, int wait_ms);
 	/* Writes response bytes (headers in CGI form, "Status: 200 OK\r\n...",
 	 * then the body). Returns n, or -1 when the client went away. */
 	ssize_t (*write_out)(void *ctx, const char *buf, size_t n);

@@ -6,12 +6,15 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -385,6 +388,9 @@ done:
  * script itself is still fed its body while it writes (cgi.c), and a
  * request without a body is not spooled at all. */
 #define KC_GW_SPOOL_MEM (1024 * 1024)
+/* Past this much held-back output the response is cut (the script wrote
+ * 64 MiB before its request body was in; the disk is not a sink). */
+#define KC_GW_SPOOL_MAX ((size_t)64 * 1024 * 1024)
 
 typedef struct fcgi_ctx {
 	FCGX_Request *rq;
@@ -392,6 +398,8 @@ typedef struct fcgi_ctx {
 	char *spool;                /* held-back output, in memory */
 	size_t spool_len, spool_cap;
 	FILE *spool_file;           /* and past KC_GW_SPOOL_MEM, on disk */
+	size_t spool_file_len;      /* bytes in spool_file, at most KC_GW_SPOOL_MAX */
+	bool rcvtimeo;              /* the socket has a receive timeout set */
 } fcgi_ctx;
 
 static bool
@@ -424,6 +432,7 @@ spool_flush(fcgi_ctx *c)
 		fclose(c->spool_file);
 		c->spool_file = NULL;
 	}
+	c->spool_file_len = 0;
 	return ok;
 }
 
@@ -445,21 +454,46 @@ spool_add(fcgi_ctx *c, const char *buf, size_t n)
 		c->spool_len += n;
 		return true;
 	}
+	if (c->spool_file_len + c->spool_len + n > KC_GW_SPOOL_MAX)
+		return false;
 	if (c->spool_file == NULL && (c->spool_file = tmpfile()) == NULL)
 		return false;
+	c->spool_file_len += n;
 	return fwrite(buf, 1, n, c->spool_file) == n;
 }
 
+/* Bounds how long a read of the web server's socket may block: libfcgi
+ * reads its buffer first and the socket only when that is empty, so a
+ * receive timeout on the socket waits exactly for bytes that have not
+ * come yet. (ipcFd is public in fcgiapp.h but marked internal; libfcgi has
+ * no call for this.) ms <= 0 clears it. */
+static void
+set_read_timeout(fcgi_ctx *c, int ms)
+{
+	if (c->rq->ipcFd < 0 || (ms <= 0 && !c->rcvtimeo))
+		return;
+	struct timeval tv = { .tv_sec = ms > 0 ? ms / 1000 : 0,
+	    .tv_usec = ms > 0 ? (ms % 1000) * 1000 : 0 };
+	if (setsockopt(c->rq->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0)
+		c->rcvtimeo = ms > 0;
+}
+
 static ssize_t
-fcgi_read(void *ctx, char *buf, size_t n)
+fcgi_read(void *ctx, char *buf, size_t n, int wait_ms)
 {
 	fcgi_ctx *c = ctx;
 	FCGX_Request *rq = c->rq;
 	if (n > INT_MAX)
 		n = INT_MAX;
+	if (wait_ms <= 0)
+		return KC_CGI_IO_SLOW;
+	set_read_timeout(c, wait_ms);
 	int r = FCGX_GetStr(buf, (int)n, rq->in);
 	if (r <= 0) {
-		if (FCGX_GetError(rq->in) != 0)
+		int err = FCGX_GetError(rq->in);
+		if (err == EAGAIN || err == EWOULDBLOCK)
+			return KC_CGI_IO_SLOW;
+		if (err != 0)
 			return -1;
 		/* The whole body is in: what was held back may go now. */
 		c->body_done = true;
@@ -518,6 +552,7 @@ worker(void *arg)
 		kc_gw_handle(s, rq.envp, rq.role, NULL, &io, arena);
 		fc.body_done = true;
 		spool_flush(&fc);
+		set_read_timeout(&fc, 0);       /* a kept connection waits freely again */
 		FCGX_Finish_r(&rq);
 		kc_arena_clear(arena);
 	}
@@ -605,13 +640,20 @@ typedef struct cgi_ctx {
 } cgi_ctx;
 
 static ssize_t
-cgi_read(void *ctx, char *buf, size_t n)
+cgi_read(void *ctx, char *buf, size_t n, int wait_ms)
 {
 	cgi_ctx *c = ctx;
 	if (c->left == 0)
 		return 0;
 	if (c->left > 0 && (int64_t)n > c->left)
 		n = (size_t)c->left;
+	struct pollfd p = { .fd = 0, .events = POLLIN };
+	int got;
+	do
+		got = poll(&p, 1, wait_ms > 0 ? wait_ms : 0);
+	while (got < 0 && errno == EINTR);
+	if (got == 0)
+		return KC_CGI_IO_SLOW;
 	ssize_t r;
 	do
 		r = read(0, buf, n);
@@ -732,8 +774,14 @@ kc_gw_serve_cgi(kc_gw_server *s, char *const *envp)
 	 * answer (mod_cgid talks over a socket). */
 	char sink[16384];
 	long long drained = 0;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	uint64_t limit_us = 5 * 1000000;     /* and in at most 5 s */
 	while (c.left > 0 && drained < 64LL * 1024 * 1024) {
-		ssize_t r = cgi_read(&c, sink, sizeof(sink));
+		uint64_t spent = elapsed_us(&t0);
+		if (spent >= limit_us)
+			break;
+		ssize_t r = cgi_read(&c, sink, sizeof(sink), (int)((limit_us - spent) / 1000) + 1);
 		if (r <= 0)
 			break;
 		drained += r;

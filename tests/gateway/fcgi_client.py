@@ -74,12 +74,17 @@ def main():
     body = sys.stdin.buffer.read()
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(path)
+    # A server that never answers fails the check instead of hanging it.
+    s.settimeout(float(os.environ.get("FCGI_TIMEOUT", "30")))
     msg = record(BEGIN, struct.pack("!HB5x", role, 0))
     msg += record(PARAMS, params) + record(PARAMS, b"")
     if role == 1:
         if body:
             msg += record(STDIN, body)
-        msg += record(STDIN, b"")
+        # FCGI_STALL=1: a client that stops sending mid-body (the end of
+        # stdin never comes; the connection stays open).
+        if not os.environ.get("FCGI_STALL"):
+            msg += record(STDIN, b"")
     # Send from a thread: the application may answer before it has read
     # the whole body, and both sides must keep moving.
     sender = threading.Thread(target=s.sendall, args=(msg,), daemon=True)

@@ -147,6 +147,16 @@ CGI_STDIN="$tmp/body" cgi REQUEST_METHOD=POST REQUEST_URI=/devices/7 CONTENT_LEN
 sed '1,/^\r$/d' "$tmp/out" >"$tmp/echoed"
 check "cgi: a 1 MiB POST body reaches the script intact" cmp -s "$tmp/body" "$tmp/echoed"
 
+# A client that stops sending its body: the script is stopped at the timeout.
+mkfifo "$tmp/slow.fifo"
+(printf 'power=on' >&3; sleep 2) 3>"$tmp/slow.fifo" &
+slow_writer=$!
+CGI_STDIN="$tmp/slow.fifo" cgi REQUEST_METHOD=POST REQUEST_URI=/devices/7 CONTENT_LENGTH=100000 \
+	HTTP_AUTHORIZATION="Bearer $good" PATH_TRANSLATED="$tmp/cgi/cat.sh" KEYCARD_CGI_TIMEOUT=300
+wait "$slow_writer"
+check "cgi: a stalled request body is 504 at KEYCARD_CGI_TIMEOUT" \
+	first_line_is "Status: 504 Gateway Timeout"
+
 cgi REQUEST_URI=/devices/7 KEYCARD_CONFIG="$tmp/bad.kc"
 rc=$?
 check "cgi: a policy that does not load is 503, never 401" first_line_is "Status: 503 Service Unavailable"
@@ -243,11 +253,24 @@ else
 
 	# --listen: keycard-fcgi opens the socket itself.
 	sock="$tmp/listen.sock"
-	"$FCGI" -c "$tmp/main.kc" --threads 1 --listen "unix:$sock" 2>>"$tmp/server.err" &
+	"$FCGI" -c "$tmp/main.kc" --threads 1 --listen "unix:$sock" --cgi-root "$tmp/cgi" \
+		--cgi-timeout 400 2>>"$tmp/server.err" &
 	server_pid=$!
 	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
 	fcgi authorizer /devices/7 HTTP_AUTHORIZATION="Bearer $good"
 	check "fcgi: --listen unix:PATH serves" first_line_is "Status: 200 OK"
+	# A client that stops sending its body holds the one worker no longer
+	# than --cgi-timeout.
+	printf 'power=on' >"$tmp/part"
+	t0=$(date +%s%N)
+	FCGI_TIMEOUT=5 FCGI_STALL=1 FCGI_STDIN="$tmp/part" fcgi responder /devices/7 REQUEST_METHOD=POST \
+		CONTENT_LENGTH=100000 SCRIPT_FILENAME="$tmp/cgi/cat.sh" HTTP_AUTHORIZATION="Bearer $good"
+	took=$((($(date +%s%N) - t0) / 1000000))
+	check "fcgi: a stalled request body is 504 after --cgi-timeout" \
+		first_line_is "Status: 504 Gateway Timeout"
+	check "fcgi: ... in about 400 ms, not the client's time (${took} ms)" [ "$took" -lt 3000 ]
+	fcgi authorizer /devices/7 HTTP_AUTHORIZATION="Bearer $good"
+	check "fcgi: ... and the only worker serves the next request" first_line_is "Status: 200 OK"
 	kill -TERM "$server_pid"
 	wait "$server_pid"
 	server_pid=

@@ -125,6 +125,9 @@ typedef struct run_ctx {
 	size_t chunk;               /* read_body hands out at most this much; 0: any */
 	long fail_read_at;          /* read_body fails from this offset on; -1: never */
 	long fail_write_at;         /* write_out fails from this much output on; -1: never */
+	long stall_at;              /* from this offset on the client sends nothing; -1: never */
+	int max_wait_ms;            /* the longest wait read_body was allowed */
+	int reads_after_stall;
 	char *out;                  /* everything written out, NUL-terminated */
 	size_t out_len, out_cap;
 	char lines[MAX_LINES][8192];
@@ -132,11 +135,20 @@ typedef struct run_ctx {
 } run_ctx;
 
 static ssize_t
-t_read_body(void *ctx, char *buf, size_t n)
+t_read_body(void *ctx, char *buf, size_t n, int wait_ms)
 {
 	run_ctx *c = ctx;
+	if (wait_ms > c->max_wait_ms)
+		c->max_wait_ms = wait_ms;
 	if (c->fail_read_at >= 0 && c->body_off >= (size_t)c->fail_read_at)
 		return -1;
+	if (c->stall_at >= 0 && c->body_off >= (size_t)c->stall_at) {
+		/* A client that has gone quiet: nothing comes within wait_ms. */
+		struct timespec ts = { wait_ms / 1000, (long)(wait_ms % 1000) * 1000000 };
+		nanosleep(&ts, NULL);
+		c->reads_after_stall++;
+		return KC_CGI_IO_SLOW;
+	}
 	size_t k = c->body_len - c->body_off;
 	if (k > n)
 		k = n;
@@ -184,7 +196,7 @@ ctx_new(void)
 {
 	run_ctx *c = calloc(1, sizeof *c);
 	cr_assert_not_null(c);
-	c->fail_read_at = c->fail_write_at = -1;
+	c->fail_read_at = c->fail_write_at = c->stall_at = -1;
 	return c;
 }
 
@@ -551,6 +563,29 @@ Test(run, timeout_before_headers, .timeout = 10)
 	cr_expect_lt(took, 2000);
 	cr_expect_eq(c->out_len, 0);
 	assert_sleeper_gone(c);
+	ctx_free(c);
+}
+
+/* A client that drips its body, then stops, must not hold the worker past
+ * the run's timeout: the read is bounded by what is left of it, and a
+ * read that gets nothing in that time ends the run as a timeout. */
+Test(run, a_stalled_request_body_times_out, .timeout = 10)
+{
+	static unsigned char body[4096];
+	run_ctx *c = ctx_new();
+	c->body = body;
+	c->body_len = sizeof body;
+	c->chunk = 100;
+	c->stall_at = 1000;
+	char *env[] = { PATHENV, NULL };
+	int64_t t0 = ms_now();
+	cr_assert_eq(run("cgi/cat.sh", c, 300, env), KC_CGI_TIMEOUT);
+	int64_t took = ms_now() - t0;
+	cr_expect_lt(took, 2000);
+	cr_expect_leq(c->max_wait_ms, 300, "read_body may wait %d ms", c->max_wait_ms);
+	cr_expect_gt(c->max_wait_ms, 0);
+	cr_expect_eq(c->reads_after_stall, 1, "one slow read ends the run");
+	cr_expect_eq(c->out_len, 0);
 	ctx_free(c);
 }
 
