@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,13 +70,25 @@ kc_ct_equal(const void *a, const void *b, size_t n)
 	return CRYPTO_memcmp(a, b, n) == 0;
 }
 
+/* Fetched once: EVP_sha256() makes every EVP_Digest look the algorithm up
+ * again, under a lock shared by all threads. */
+static EVP_MD *sha256;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void
+fetch_sha256(void)
+{
+	sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void
 kc_short_hash(const void *data, size_t len, char out[13])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[32];
 	unsigned int mdlen = 0;
-	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL))
+	pthread_once(&sha256_once, fetch_sha256);
+	if (sha256 == NULL || !EVP_Digest(data, len, md, &mdlen, sha256, NULL))
 		memset(md, 0, sizeof(md));
 	for (int i = 0; i < 6; i++) {
 		out[2 * i] = hex[md[i] >> 4];

@@ -66,19 +66,30 @@ kc_gw_log_escape(char *out, size_t cap, const char *s, size_t n)
 	return o;
 }
 
+/* The line is built in place, without printf: it is written for every
+ * request, and formatting was a good part of keycard's own time per
+ * cached request. */
 typedef struct lbuf {
 	char *b;
-	size_t cap, n;
+	size_t cap, n;              /* n < cap always: room for the NUL */
 } lbuf;
+
+static void
+put(lbuf *l, const char *s, size_t n)
+{
+	if (n > l->cap - 1 - l->n)
+		n = l->cap - 1 - l->n;
+	memcpy(l->b + l->n, s, n);
+	l->n += n;
+}
 
 static void
 kv(lbuf *l, const char *key, const char *v, size_t n)
 {
-	char esc[KC_GW_LOG_MAX_VALUE * 4 + 8];
-	kc_gw_log_escape(esc, sizeof(esc), v, n);
-	int w = snprintf(l->b + l->n, l->cap - l->n, " %s=%s", key, esc);
-	if (w > 0)
-		l->n = (size_t)w < l->cap - l->n ? l->n + (size_t)w : l->cap - 1;
+	put(l, " ", 1);
+	put(l, key, strlen(key));
+	put(l, "=", 1);
+	l->n += kc_gw_log_escape(l->b + l->n, l->cap - l->n, v, n);
 }
 
 static void
@@ -87,35 +98,55 @@ kvs(lbuf *l, const char *key, const char *v)
 	kv(l, key, v, v ? strlen(v) : 0);
 }
 
+static void
+kvu(lbuf *l, const char *key, uint64_t v)
+{
+	char num[24];
+	size_t i = sizeof(num);
+	do
+		num[--i] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	kv(l, key, num + i, sizeof(num) - i);
+}
+
+/* "2026-11-23T15:04:05Z", remembered per thread for the second it names. */
+static const char *
+utc_time(int64_t t)
+{
+	static _Thread_local int64_t last = INT64_MIN;
+	static _Thread_local char text[32];
+	if (t != last) {
+		struct tm tm;
+		time_t tt = (time_t)t;
+		if (gmtime_r(&tt, &tm) == NULL ||
+		    strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+			snprintf(text, sizeof(text), "%lld", (long long)t);
+		last = t;
+	}
+	return text;
+}
+
 size_t
 kc_gw_log_format(char *buf, size_t cap, const kc_gw_log_entry *e)
 {
 	lbuf l = { buf, cap, 0 };
 	const kc_decision *d = e->decision;
-	char t[32];
-	struct tm tm;
-	time_t tt = (time_t)e->time;
 
 	if (cap < 2)
 		return 0;
-	if (gmtime_r(&tt, &tm) == NULL || strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(t, sizeof(t), "%lld", (long long)e->time);
-	l.n = (size_t)snprintf(buf, cap, "keycard: time=%s", t);
-	if (l.n >= cap)
-		l.n = cap - 1;
+	put(&l, "keycard: time=", 14);
+	const char *t = utc_time(e->time);
+	put(&l, t, strlen(t));
 	kvs(&l, "method", e->method);
 	kv(&l, "path", e->path, e->path ? e->path_len : 0);
-	char num[32];
-	snprintf(num, sizeof(num), "%d", e->status);
-	kvs(&l, "status", num);
+	kvu(&l, "status", e->status < 0 ? 0 : (uint64_t)e->status);
 	kvs(&l, "decision", d ? kc_gw_log_verdict(d->verdict) : "error");
 	kvs(&l, "rule", d ? d->rule_label : NULL);
 	kvs(&l, "sub", d ? d->subject : NULL);
 	kvs(&l, "client_id", d ? d->client_id : NULL);
 	kvs(&l, "client_name", d ? d->client_name : NULL);
 	kvs(&l, "token", d && d->token_hash[0] ? d->token_hash : NULL);
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)e->latency_us);
-	kvs(&l, "latency_us", num);
+	kvu(&l, "latency_us", e->latency_us);
 	kvs(&l, "cache", d && d->token_hash[0] ? (d->cache_hit ? "hit" : "miss") : NULL);
 	if (d != NULL && d->note != NULL)
 		kvs(&l, "reason", d->note);

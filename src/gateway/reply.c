@@ -105,9 +105,22 @@ header(wbuf *w, const char *name, const char *value)
 static void
 status_line(wbuf *w, int status)
 {
-	char line[64];
-	int n = snprintf(line, sizeof(line), "Status: %d %s\r\n", status, kc_gw_reason_phrase(status));
-	put(w, line, (size_t)n);
+	char code[4] = { (char)('0' + status / 100 % 10), (char)('0' + status / 10 % 10),
+		(char)('0' + status % 10), ' ' };
+	puts_(w, "Status: ");
+	put(w, code, 4);
+	puts_(w, kc_gw_reason_phrase(status));
+	puts_(w, "\r\n");
+}
+
+/* "Variable-NAME: value\r\n"; header() checks the value. */
+static void
+variable(wbuf *w, const char *name, const char *value)
+{
+	if (value == NULL || !safe_value(value))
+		return;
+	puts_(w, "Variable-");
+	header(w, name, value);
 }
 
 static bool
@@ -149,19 +162,17 @@ kc_gw_reply(const kc_decision *d, kc_gw_mode mode, const kc_gw_out *out, int *se
 		*sent = status;
 	status_line(&w, status);
 	if (status == 200) {
-		char name[160];
 		for (size_t i = 0; i < d->n_exports; i++) {
 			const kc_export_value *e = &d->exports[i];
 			if (e->name == NULL || !safe_name(e->name) || strlen(e->name) > 128)
 				continue;
-			snprintf(name, sizeof(name), "Variable-%s", e->name);
-			header(&w, name, e->value);
+			variable(&w, e->name, e->value);
 		}
 		/* The server's own header stripping (the mod_magnet and mod_lua
 		 * scripts in examples/) runs when it sees this: no client can
 		 * set a server's request environment. */
 		if (mode == KC_GW_AUTHORIZER)
-			header(&w, "Variable-" KC_GW_DECISION_VAR, "allow");
+			variable(&w, KC_GW_DECISION_VAR, "allow");
 		if (mode == KC_GW_AUTHORIZE)
 			puts_(&w, "Content-Type: text/plain\r\n");
 		puts_(&w, "\r\n");
