@@ -5,7 +5,7 @@
  * request when a server runs it as a CGI (Apache Action). Options a plain
  * CGI cannot get on its command line come from the environment the server
  * sets (SetEnv): KEYCARD_CONFIG, KEYCARD_CGI_ROOT (':'-separated),
- * KEYCARD_CGI_TIMEOUT, KEYCARD_PASS_AUTHORIZATION=1. */
+ * KEYCARD_CGI_TIMEOUT, KEYCARD_PASS_AUTHORIZATION=1, KEYCARD_LOG_FORMAT. */
 #include "config.h"
 
 #include <errno.h>
@@ -31,7 +31,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: keycard-fcgi [-c CONFIG] [--threads N] [--listen unix:/path|host:port]\n"
 	    "                    [--cgi-root DIR]... [--cgi-timeout MS] [--pass-authorization]\n"
-	    "                    [--check]\n"
+	    "                    [--log-format kv|json] [--check]\n"
 	    "CONFIG defaults to $KEYCARD_CONFIG, then %s/keycard.kc. See keycard-fcgi(8).\n",
 	    KC_SYSCONFDIR);
 }
@@ -46,6 +46,17 @@ parse_num(const char *s, long lo, long hi, long *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+static int
+set_log_format(kc_gw_config *cfg, const char *v, const char *what)
+{
+	if (strcmp(v, "kv") == 0 || strcmp(v, "json") == 0) {
+		cfg->log_json = v[0] == 'j';
+		return 0;
+	}
+	fprintf(stderr, "keycard-fcgi: %s wants kv or json\n", what);
+	return -1;
 }
 
 static int
@@ -71,13 +82,14 @@ main(int argc, char **argv)
 		{ "cgi-root", required_argument, NULL, 'r' },
 		{ "cgi-timeout", required_argument, NULL, 'T' },
 		{ "pass-authorization", no_argument, NULL, 'P' },
+		{ "log-format", required_argument, NULL, 'L' },
 		{ "check", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	kc_gw_config cfg = { .log_allow = true };
-	bool check = false, timeout_set = false;
+	bool check = false, timeout_set = false, log_format_set = false;
 	long v;
 	int c;
 
@@ -110,6 +122,11 @@ main(int argc, char **argv)
 			break;
 		case 'P':
 			cfg.pass_authorization = true;
+			break;
+		case 'L':
+			if (set_log_format(&cfg, optarg, "--log-format") < 0)
+				return 2;
+			log_format_set = true;
 			break;
 		case 'k':
 			check = true;
@@ -154,6 +171,9 @@ main(int argc, char **argv)
 		}
 		cfg.cgi_timeout_ms = (int)v;
 	}
+	if (!log_format_set && (e = getenv("KEYCARD_LOG_FORMAT")) != NULL &&
+	    set_log_format(&cfg, e, "KEYCARD_LOG_FORMAT") < 0)
+		return 2;
 	if (!cfg.pass_authorization && (e = getenv("KEYCARD_PASS_AUTHORIZATION")) != NULL &&
 	    strcmp(e, "1") == 0)
 		cfg.pass_authorization = true;

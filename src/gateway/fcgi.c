@@ -291,7 +291,7 @@ kc_gw_handle(kc_gw_server *s, char *const *envp, int role, const char *script,
 	kc_request req = { 0 };
 	kc_header *hdrs = kc_arena_alloc(arena, KC_MAX_HEADERS * sizeof(kc_header));
 	const char *why = KC_GW_WHY_OOM;
-	kc_gw_log_entry le = { .time = (int64_t)time(NULL) };
+	kc_gw_log_entry le = { .time = (int64_t)time(NULL), .json = s->cfg.log_json };
 
 	le.method = kc_gw_param(envp, "REQUEST_METHOD");
 	if (hdrs == NULL || !kc_gw_request_build(envp, arena, &req, hdrs, &why)) {

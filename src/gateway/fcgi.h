@@ -32,6 +32,7 @@ typedef struct kc_gw_config {
 	int threads;                /* 0: 4 */
 	const char *listen;         /* "unix:/path", "host:port", ":port"; NULL: fd 0 */
 	bool log_allow;             /* also log allowed requests (default true) */
+	bool log_json;              /* decision lines as JSON objects (log.h) */
 } kc_gw_config;
 
 typedef struct kc_gw_server kc_gw_server;

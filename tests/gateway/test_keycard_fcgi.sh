@@ -107,6 +107,21 @@ check "cgi: one decision line on stderr" [ "$(grep -c '^keycard: time=' "$tmp/er
 check "cgi: the log line has the decision" has "$tmp/err" "status=200 decision=allow rule=read sub=alice client_id=c1"
 check "cgi: the log line never holds the token" lacks "$tmp/err" "$good"
 
+cgi REQUEST_URI=/devices/7 HTTP_AUTHORIZATION="Bearer $good" KEYCARD_LOG_FORMAT=json
+if [ -n "$PY" ]; then
+	check "cgi: KEYCARD_LOG_FORMAT=json writes the decision as one JSON object" "$PY" -c '
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.startswith("{")]
+assert len(lines) == 1, lines
+d = json.loads(lines[0])
+assert d["status"] == 200 and d["decision"] == "allow" and d["sub"] == "alice", d
+assert len(d["token"]) == 12, d
+' "$tmp/err"
+fi
+check "cgi: ... and never the token" lacks "$tmp/err" "$good"
+"$FCGI" --log-format xml >"$tmp/out" 2>&1
+check "usage: --log-format wants kv or json (exit 2)" [ $? -eq 2 ]
+
 cgi REQUEST_URI=/devices/7 HTTP_AUTHORIZATION="Bearer $good" KEYCARD_PASS_AUTHORIZATION=1
 check "cgi: KEYCARD_PASS_AUTHORIZATION=1 passes the token on" has "$tmp/out" "HTTP_AUTHORIZATION=Bearer $good"
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <criterion/criterion.h>
+#include <jansson.h>
 
 #include "gateway/log.h"
 
@@ -148,4 +149,68 @@ Test(log, every_verdict_has_a_name)
 	cr_assert_str_eq(kc_gw_log_verdict(KC_DENY_UNAVAILABLE), "unavailable");
 	cr_assert_str_eq(kc_gw_log_verdict(KC_DENY_RULE), "deny_rule");
 	cr_assert_str_eq(kc_gw_log_verdict((kc_verdict)99), "unknown");
+}
+
+/* ---- --log-format json */
+
+static json_t *
+parse_line(const kc_gw_log_entry *e)
+{
+	size_t n = kc_gw_log_format(line, sizeof(line), e);
+	cr_assert(n > 1 && line[n - 1] == '\n');
+	json_error_t err;
+	json_t *j = json_loadb(line, n - 1, 0, &err);
+	cr_assert_not_null(j, "not JSON (%s): %s", err.text, line);
+	cr_assert(json_is_object(j));
+	return j;
+}
+
+Test(log_json, the_same_keys_as_one_object)
+{
+	kc_decision d = allowed();
+	kc_gw_log_entry e = { .time = 1795446245, .method = "GET", .path = "/devices/7?x=1",
+		.path_len = 10, .status = 200, .decision = &d, .latency_us = 41, .json = true };
+	cr_assert_eq(kc_gw_log_format(line, sizeof(line), &e), strlen(line));
+	cr_assert_str_eq(line,
+	    "{\"time\":\"2026-11-23T15:04:05Z\",\"method\":\"GET\",\"path\":\"/devices/7\","
+	    "\"status\":200,\"decision\":\"allow\",\"rule\":\"owner-only\",\"sub\":\"alice\","
+	    "\"client_id\":\"app1\",\"client_name\":null,\"token\":\"3f2a9c1b0d4e\","
+	    "\"latency_us\":41,\"cache\":\"hit\"}\n");
+}
+
+Test(log_json, client_bytes_stay_inside_their_string)
+{
+	kc_decision d = allowed();
+	d.subject = "mallory\",\"sub\":\"root\r\n\x01";
+	d.client_name = "caf\xc3\xa9 \xff\xfe \xed\xa0\x80 \xc3";     /* valid, invalid, a surrogate, cut */
+	kc_gw_log_entry e = { .time = 1, .method = "GET", .path = "/\\\"", .path_len = 3,
+		.status = 200, .decision = &d, .json = true };
+	json_t *j = parse_line(&e);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "sub")), "mallory\",\"sub\":\"root\r\n\x01");
+	cr_assert_str_eq(json_string_value(json_object_get(j, "client_name")),
+	    "caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd");
+	cr_assert_str_eq(json_string_value(json_object_get(j, "path")), "/\\\"");
+	cr_assert_eq(json_object_size(j), 12);
+	json_decref(j);
+}
+
+Test(log_json, the_longest_line_fits_whole_and_parses)
+{
+	static char big[KC_GW_LOG_MAX_VALUE + 50];
+	memset(big, 0x01, sizeof(big) - 1);     /* every byte escaped as \u0001 */
+	kc_decision d = allowed();
+	d.subject = d.client_id = d.client_name = d.rule_label = d.note = big;
+	kc_gw_log_entry e = { .time = 1, .method = big, .path = big, .path_len = sizeof(big) - 1,
+		.status = 599, .decision = &d, .note = big, .latency_us = 9007199254740991ull,
+		.json = true };
+	json_t *j = parse_line(&e);
+	const char *sub = json_string_value(json_object_get(j, "sub"));
+	cr_assert_eq(strlen(sub), KC_GW_LOG_MAX_VALUE + 3);
+	cr_assert_str_eq(sub + KC_GW_LOG_MAX_VALUE, "...");
+	cr_assert_not_null(json_object_get(j, "note"));
+	cr_assert_not_null(json_object_get(j, "reason"));
+	json_decref(j);
+	/* A buffer that could cut it gets nothing rather than broken JSON. */
+	char small[1024];
+	cr_assert_eq(kc_gw_log_format(small, sizeof(small), &e), 0);
 }
