@@ -178,10 +178,10 @@ done
 echo "== the batch: wrk -t$WRK_THREADS -c$CONNS -d$WRK_DURATION, median of $WRK_RUNS (+ $WRK_WARMUP warm-up)"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 # (a) lighttpd
-bench a_lighttpd_static - "$L/static.html"
-bench a_lighttpd_allow_authorizer "$ALLOW_UNIX" "$LA/static.html"
-bench a_lighttpd_keycard_cached "$KC_AUTHZ" "$LK/static.html"
-bench a_lighttpd_keycard_distinct "$KC_AUTHZ" "$LK/static.html" "$D"
+bench_interleaved "a_lighttpd_static - $L/static.html" \
+	"a_lighttpd_allow_authorizer $ALLOW_UNIX $LA/static.html" \
+	"a_lighttpd_keycard_cached $KC_AUTHZ $LK/static.html" \
+	"a_lighttpd_keycard_distinct $KC_AUTHZ $LK/static.html $D"
 # (b) Apache: mod_authnz_fcgi (do-nothing, keycard), mod_auth_openidc, mod_oauth2
 start_apache -D AUTHNZ
 expect_status 200 "$A/static.html"
@@ -189,10 +189,10 @@ expect_status 200 "$A/allow/static.html"
 expect_status 200 "$A/kc/static.html" "${AUTH[@]}"
 expect_status 401 "$A/kc/static.html"
 expect_status 403 "$A/kc/static.html" -H "Authorization: Bearer $(cat "$TOKENS/noscope.txt")"
-bench b_apache_static - "$A/static.html"
-bench b_apache_allow_authorizer "$ALLOW_TCP" "$A/allow/static.html"
-bench b_apache_keycard_cached "$KC_TCP" "$A/kc/static.html"
-bench b_apache_keycard_distinct "$KC_TCP" "$A/kc/static.html" "$D"
+bench_interleaved "b_apache_static - $A/static.html" \
+	"b_apache_allow_authorizer $ALLOW_TCP $A/allow/static.html" \
+	"b_apache_keycard_cached $KC_TCP $A/kc/static.html" \
+	"b_apache_keycard_distinct $KC_TCP $A/kc/static.html $D"
 stop_apache
 start_apache -D OIDC
 expect_status 200 "$A/oidc/static.html" "${AUTH[@]}"
@@ -215,12 +215,12 @@ else
 fi
 stop_apache
 # (c) the CGI program: fcgiwrap vs keycard's gateway, lighttpd and nginx
-bench c_lighttpd_fcgiwrap "$FCGIWRAP" "$L/fcgi-bin/whoami.sh"
-bench c_lighttpd_keycard_gw_open "$KC_GW" "$L/cgi-bin/whoami.sh"
-bench c_lighttpd_keycard_gw_token "$KC_GW" "$L/tok-bin/whoami.sh"
-bench c_nginx_fcgiwrap "$FCGIWRAP" "$N/fcgi-bin/whoami.sh"
-bench c_nginx_keycard_gw_open "$KC_GW" "$N/cgi-bin/whoami.sh"
-bench c_nginx_keycard_gw_token "$KC_GW" "$N/tok-bin/whoami.sh"
+bench_interleaved "c_lighttpd_fcgiwrap $FCGIWRAP $L/fcgi-bin/whoami.sh" \
+	"c_lighttpd_keycard_gw_open $KC_GW $L/cgi-bin/whoami.sh" \
+	"c_lighttpd_keycard_gw_token $KC_GW $L/tok-bin/whoami.sh"
+bench_interleaved "c_nginx_fcgiwrap $FCGIWRAP $N/fcgi-bin/whoami.sh" \
+	"c_nginx_keycard_gw_open $KC_GW $N/cgi-bin/whoami.sh" \
+	"c_nginx_keycard_gw_token $KC_GW $N/tok-bin/whoami.sh"
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 stop_all
 
@@ -287,6 +287,10 @@ bench/http/bearer.lua (the same client work in every row: one
 different one each request from $N_DISTINCT tokens, more than keycard's
 10,000-entry cache, each wrk thread starting at its own offset), after a
 $WRK_WARMUP warm-up; the median of $WRK_RUNS runs, min and max beside it.
+The rows compared with each other are measured in turn, run by run
+(static, do-nothing, keycard cached, keycard distinct, then again; the same
+for the Apache authorizer rows and for each server's CGI rows), so that a
+drift of the machine during the batch falls on all of them alike.
 The check everywhere: RS256 signature against the issuer's key, iss, aud,
 exp, and the scope legacy.read (keycard: bench/http/bench.kc.in;
 mod_auth_openidc: \`Require claim\` of iss, aud and a scope regex;
@@ -306,7 +310,7 @@ ${QUIET_MAX:-4} s for it to fall to ${QUIET_PCT:-10} %). "FastCGI CPU" is
 the FastCGI program's own user+system time (keycard-fcgi, allow or fcgiwrap;
 not the CGI processes they fork) over the recorded runs divided by their
 requests (/proc/PID/stat, 10 ms ticks); cache hits/misses are keycard's own
-counters (SIGUSR1) over warm-up and runs.
+counters (SIGUSR1) over the recorded runs.
 
 Extra cost per request: at a fixed concurrency the machine is saturated, so
 1/(req/s) is the machine time each request takes; the difference of 1/(req/s)

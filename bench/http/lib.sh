@@ -191,52 +191,86 @@ pids_ticks() {
 # p99 ms, non-2xx share, socket errors, foreign CPU % (max), FastCGI program
 # CPU µs/request, keycard cache hits, misses.
 bench() {
-	local label=$1 pids=${2//,/ } url=$3 tokf=${4:-$TOKENS/good.txt} kcpid=-
-	[ "$pids" != - ] && [ -n "${KC_LOG[${pids%% *}]-}" ] && kcpid=${pids%% *}
-	local raw=$RES/raw tsv=$RES/http.tsv secs=${WRK_DURATION%s}
-	local i f sids t0 t1 k0 k1 fp kcus lines="" kcticks=0 kcreq=0 h0 m0 h1 m1
-	mkdir -p "$raw"
-	[ -s "$tsv" ] || printf 'label\tmedian_rps\tmin_rps\tmax_rps\truns_rps\tp50_ms\tp99_ms\tnon2xx_frac\tsock_errors\tforeign_cpu_pct\tfcgi_cpu_us_per_req\tkc_cache_hits\tkc_cache_misses\n' >"$tsv"
-	local w=(wrk -t"$WRK_THREADS" -c"$CONNS" -s "$HTTP/bearer.lua")
-	[ "$kcpid" != - ] && kc_cache_stats "$kcpid" && read -r h0 m0 <<<"$KC_STATS"
-	"${w[@]}" -d"$WRK_WARMUP" "$url" -- "$tokf" "$WRK_THREADS" >/dev/null 2>&1 || true
-	for i in $(seq 1 "$WRK_RUNS"); do
-		f=$raw/${label}_run$i.txt
-		wait_quiet
-		sids=$(my_sids | tr '\n' ' ')
-		t0=$(foreign_ticks "$sids")
-		k0=0; [ "$pids" != - ] && k0=$(pids_ticks $pids)
-		"${w[@]}" -d"$WRK_DURATION" --latency "$url" -- "$tokf" "$WRK_THREADS" >"$f" 2>&1 || true
-		k1=0; [ "$pids" != - ] && k1=$(pids_ticks $pids)
-		t1=$(foreign_ticks "$sids")
-		fp=$(awk -v a="$t0" -v b="$t1" -v s="$secs" -v hz="$CLK_TCK" -v n="$NCPU" \
-			'BEGIN { d = b - a; if (d < 0) d = 0; printf "%.1f", 100 * d / (hz * s * n) }')
-		echo "foreign_cpu_pct: $fp" >>"$f"
-		kcticks=$((kcticks + k1 - k0))
-		kcreq=$((kcreq + $(awk '/requests in/ { print $1; exit }' "$f" || echo 0)))
-		lines+="$(awk -v run="$i" -v fp="$fp" '
-			function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-			/requests in/ { total = $1 }
-			/Requests\/sec:/ { rps = $2 }
-			/^ +50%/ { p50 = ms($2) }
-			/^ +99%/ { p99 = ms($2) }
-			/Non-2xx or 3xx responses:/ { non = $NF }
-			/Socket errors:/ { gsub(/,/, ""); err = $4 + $6 + $8 + $10 }
-			END { if (rps == "") rps = 0; printf "%s %s %.3f %.3f %.4f %d %s\n", run, rps, p50, p99, (total > 0 ? non / total : 0), err, fp }' "$f")"$'\n'
+	local i
+	bench_start "$@"
+	for i in $(seq 1 "$WRK_RUNS"); do bench_run "$1" "$i"; done
+	bench_end "$1"
+}
+
+# bench_interleaved "LABEL PIDS URL [TOKENFILE]"...: the rows of a
+# comparison measured run by run in turn (A1 B1 C1 A2 B2 ...), so that a
+# drift of the machine during the batch falls on every row alike and the
+# ratios between them stay fair.
+bench_interleaved() {
+	local row i
+	for row in "$@"; do
+		# shellcheck disable=SC2086 # (the row is its arguments)
+		bench_start $row
 	done
-	kcus=-; h1=-; m1=-
-	[ "$pids" != - ] &&
-		kcus=$(awk -v t="$kcticks" -v n="$kcreq" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", (n > 0 ? 1e6 * t / hz / n : 0) }')
-	if [ "$kcpid" != - ]; then
-		kc_cache_stats "$kcpid" && read -r h1 m1 <<<"$KC_STATS"
-		h1=$((h1 - h0)); m1=$((m1 - m0))
+	for i in $(seq 1 "$WRK_RUNS"); do
+		for row in "$@"; do bench_run "${row%% *}" "$i"; done
+	done
+	for row in "$@"; do bench_end "${row%% *}"; done
+}
+
+# The state of a row between bench_start, bench_run and bench_end.
+declare -A B_PIDS B_URL B_TOKF B_KCPID B_LINES B_TICKS B_REQ B_HITS B_MISSES
+
+bench_start() {
+	local label=$1 pids=${2//,/ } url=$3 tokf=${4:-$TOKENS/good.txt}
+	B_PIDS[$label]=$pids; B_URL[$label]=$url; B_TOKF[$label]=$tokf; B_KCPID[$label]=-
+	[ "$pids" != - ] && [ -n "${KC_LOG[${pids%% *}]-}" ] && B_KCPID[$label]=${pids%% *}
+	B_LINES[$label]=""; B_TICKS[$label]=0; B_REQ[$label]=0; B_HITS[$label]=0; B_MISSES[$label]=0
+	mkdir -p "$RES/raw"
+	[ -s "$RES/http.tsv" ] || printf 'label\tmedian_rps\tmin_rps\tmax_rps\truns_rps\tp50_ms\tp99_ms\tnon2xx_frac\tsock_errors\tforeign_cpu_pct\tfcgi_cpu_us_per_req\tkc_cache_hits\tkc_cache_misses\n' >"$RES/http.tsv"
+	wrk -t"$WRK_THREADS" -c"$CONNS" -s "$HTTP/bearer.lua" -d"$WRK_WARMUP" "$url" -- \
+		"$tokf" "$WRK_THREADS" >/dev/null 2>&1 || true
+}
+
+bench_run() {
+	local label=$1 i=$2 pids=${B_PIDS[$1]} kcpid=${B_KCPID[$1]} secs=${WRK_DURATION%s}
+	local f=$RES/raw/${1}_run$2.txt sids t0 t1 k0 k1 fp h0 m0 h1 m1
+	wait_quiet
+	[ "$kcpid" != - ] && kc_cache_stats "$kcpid" && read -r h0 m0 <<<"$KC_STATS"
+	sids=$(my_sids | tr '\n' ' ')
+	t0=$(foreign_ticks "$sids")
+	k0=0; [ "$pids" != - ] && k0=$(pids_ticks $pids)
+	wrk -t"$WRK_THREADS" -c"$CONNS" -s "$HTTP/bearer.lua" -d"$WRK_DURATION" --latency \
+		"${B_URL[$label]}" -- "${B_TOKF[$label]}" "$WRK_THREADS" >"$f" 2>&1 || true
+	k1=0; [ "$pids" != - ] && k1=$(pids_ticks $pids)
+	t1=$(foreign_ticks "$sids")
+	if [ "$kcpid" != - ] && kc_cache_stats "$kcpid"; then
+		read -r h1 m1 <<<"$KC_STATS"
+		B_HITS[$label]=$((B_HITS[$label] + h1 - ${h0:-h1}))
+		B_MISSES[$label]=$((B_MISSES[$label] + m1 - ${m0:-m1}))
 	fi
-	echo -n "$lines" | sort -k2,2g | awk -v label="$label" -v kcus="$kcus" -v h="$h1" -v m="$m1" '
+	fp=$(awk -v a="$t0" -v b="$t1" -v s="$secs" -v hz="$CLK_TCK" -v n="$NCPU" \
+		'BEGIN { d = b - a; if (d < 0) d = 0; printf "%.1f", 100 * d / (hz * s * n) }')
+	echo "foreign_cpu_pct: $fp" >>"$f"
+	B_TICKS[$label]=$((B_TICKS[$label] + k1 - k0))
+	B_REQ[$label]=$((B_REQ[$label] + $(awk '/requests in/ { print $1; exit }' "$f" || echo 0)))
+	B_LINES[$label]+="$(awk -v run="$i" -v fp="$fp" '
+		function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+		/requests in/ { total = $1 }
+		/Requests\/sec:/ { rps = $2 }
+		/^ +50%/ { p50 = ms($2) }
+		/^ +99%/ { p99 = ms($2) }
+		/Non-2xx or 3xx responses:/ { non = $NF }
+		/Socket errors:/ { gsub(/,/, ""); err = $4 + $6 + $8 + $10 }
+		END { if (rps == "") rps = 0; printf "%s %s %.3f %.3f %.4f %d %s\n", run, rps, p50, p99, (total > 0 ? non / total : 0), err, fp }' "$f")"$'\n'
+}
+
+bench_end() {
+	local label=$1 kcus=- h=- m=-
+	[ "${B_PIDS[$label]}" != - ] &&
+		kcus=$(awk -v t="${B_TICKS[$label]}" -v n="${B_REQ[$label]}" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", (n > 0 ? 1e6 * t / hz / n : 0) }')
+	if [ "${B_KCPID[$label]}" != - ]; then h=${B_HITS[$label]}; m=${B_MISSES[$label]}; fi
+	echo -n "${B_LINES[$label]}" | sort -k2,2g | awk -v label="$label" -v kcus="$kcus" -v h="$h" -v m="$m" '
 		{ r[NR] = $2; p50[NR] = $3; p99[NR] = $4; non[NR] = $5; err += $6; if ($7 > fpmax) fpmax = $7
 		  all = all (NR > 1 ? "," : "") sprintf("%.0f", $2) }
 		END { k = int((NR + 1) / 2)
 		      printf "%s\t%.0f\t%.0f\t%.0f\t%s\t%.3f\t%.3f\t%.4f\t%d\t%.1f\t%s\t%s\t%s\n", label, r[k], r[1], r[NR], all, p50[k], p99[k], non[k], err, fpmax + 0, kcus, h, m }' |
-		tee -a "$tsv"
+		tee -a "$RES/http.tsv"
 }
 
 # kc_cache_stats PID: SIGUSR1 makes keycard-fcgi log its cache counters;
