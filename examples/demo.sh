@@ -78,7 +78,7 @@ echo "  an expired token: issued two hours ago for one hour"
 say "2. lighttpd on 127.0.0.1 with keycard-fcgi as its FastCGI authorizer"
 port=
 for _ in $(seq 1 100); do
-	p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+	p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
 	if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
 done
 [ -n "$port" ] || { echo "demo: no free port" >&2; exit 1; }

@@ -93,6 +93,15 @@ main(int argc, char **argv)
 	long v;
 	int c;
 
+	/* Run as a CGI, keycard-fcgi takes no options: RFC 3875 §4.4 lets a
+	 * server turn a query without '=' into command-line words, and Apache
+	 * does, so every word after argv[0] is the client's ("?--pass-
+	 * authorization" would hand the token on; php-cgi, CVE-2012-1823).
+	 * A CGI's settings come from the environment the server sets. */
+	if (getenv("GATEWAY_INTERFACE") != NULL && getenv("REQUEST_METHOD") != NULL &&
+	    FCGX_IsCGI())
+		argc = 1;
+
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':

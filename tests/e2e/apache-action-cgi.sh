@@ -16,6 +16,7 @@ wait_ready "$BASE/api/devices/123"
 status_table_cases apache
 identity_cases gateway
 big_post_sum_case   # mod_cgid writes the whole body before it reads: no echo
+slow_case 504
 
 stop_pid "$SERVER_PID"
 log_cases "$RUN/error.log"

@@ -3,7 +3,8 @@
 # real lighttpd (examples/lighttpd/authorizer.conf.in, mod_cgi runs the app):
 # every row of ARCHITECTURE.md's status table with its WWW-Authenticate, the
 # identity the CGI programs (sh, Perl, Python) receive, and that forged
-# identity headers and Proxy never become identity.
+# identity headers, Proxy and the token never reach them (keycard-strip.lua),
+# a silent program stopped by lighttpd (504), and SIGHUP under load.
 # Exit 77 (skip) when lighttpd, curl or keycard-fcgi is missing.
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
@@ -22,6 +23,10 @@ wait_ready "$BASE/api/devices/123"
 
 status_table_cases keycard
 identity_cases authorizer
+slow_case 504
+# lighttpd started keycard-fcgi (bin-path): SIGHUP goes to that child.
+KC_PID=$(pgrep -P "$SERVER_PID" -f keycard-fcgi | head -n 1)
+reload_case
 
 stop_pid "$SERVER_PID"
 log_cases "$RUN/server.log"   # lighttpd hands keycard-fcgi its own stderr

@@ -4,7 +4,8 @@
 # (examples/nginx/auth-request.conf.in): 200/401/403 only (nginx makes
 # anything else a 500), WWW-Authenticate relayed on 401, the identity carried
 # by Variable-* headers into the programs' environment, and no forged header,
-# Proxy or Authorization reaching them.
+# Proxy or Authorization reaching them; SIGHUP under load; a slow program
+# stopped by nginx (504).
 # Exit 77 (skip) when nginx, fcgiwrap, curl or keycard-fcgi is missing.
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
@@ -27,7 +28,9 @@ status_table_cases nginx-auth
 # shellcheck disable=SC2034 # read by lib.sh
 E2E_NO_HEADER_EXPORT=1
 identity_cases gateway
-# fcgiwrap has no timeout; nginx's fastcgi_read_timeout (3 s) answers 504.
+reload_case
+# fcgiwrap has no timeout; nginx's fastcgi_read_timeout (3 s) answers 504
+# (last: the one fcgiwrap process stays busy with the script after that).
 slow_case 504
 
 stop_pid "$SERVER_PID"

@@ -122,6 +122,22 @@ check "cgi: ... and never the token" lacks "$tmp/err" "$good"
 "$FCGI" --log-format xml >"$tmp/out" 2>&1
 check "usage: --log-format wants kv or json (exit 2)" [ $? -eq 2 ]
 
+# RFC 3875 §4.4: Apache turns a query without '=' into command-line words.
+cgi_argv() {
+	env -i PATH=/usr/bin:/bin GATEWAY_INTERFACE=CGI/1.1 SERVER_PROTOCOL=HTTP/1.1 \
+		REMOTE_ADDR=127.0.0.1 REQUEST_METHOD=GET KEYCARD_CONFIG="$tmp/main.kc" \
+		KEYCARD_CGI_ROOT="$tmp/cgi" PATH_TRANSLATED="$tmp/cgi/env.sh" \
+		REQUEST_URI="/devices/7?$*" QUERY_STRING="$*" HTTP_AUTHORIZATION="Bearer $good" \
+		"$FCGI" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+}
+cgi_argv --pass-authorization
+check "cgi: query words on the command line are not options (the script ran)" \
+	has "$tmp/out" "REMOTE_USER=alice"
+check "cgi: ... so ?--pass-authorization does not hand the token on" \
+	lacks "$tmp/out" "HTTP_AUTHORIZATION"
+cgi_argv -c /nonexistent
+check "cgi: ... and ?-c+FILE does not pick the policy" has "$tmp/out" "REMOTE_USER=alice"
+
 cgi REQUEST_URI=/devices/7 HTTP_AUTHORIZATION="Bearer $good" KEYCARD_PASS_AUTHORIZATION=1
 check "cgi: KEYCARD_PASS_AUTHORIZATION=1 passes the token on" has "$tmp/out" "HTTP_AUTHORIZATION=Bearer $good"
 
