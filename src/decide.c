@@ -98,6 +98,21 @@ refuse(struct kc_decide_state *st, kc_verdict v, int status, const char *error, 
 	trace_add(st, "decision", (kc_span){ 0 }, NULL, note, -1, NULL);
 }
 
+int
+kc_retry_after(int64_t now, const char *remote_addr)
+{
+	/* FNV-1a over the address, mixed with the time: a different second
+	 * for different clients refused in the same one. */
+	uint64_t h = 1469598103934665603u;
+	for (const unsigned char *p = (const unsigned char *)(remote_addr ? remote_addr : ""); *p; p++)
+		h = (h ^ *p) * 1099511628211u;
+	h ^= (uint64_t)now * 2654435761u;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9u;
+	h ^= h >> 32;
+	return 5 + (int)(h % 11);
+}
+
 static void
 unavailable(struct kc_decide_state *st, const char *note)
 {
@@ -105,8 +120,7 @@ unavailable(struct kc_decide_state *st, const char *note)
 	d->verdict = KC_DENY_UNAVAILABLE;
 	d->status = 503;
 	d->note = note;
-	/* Jittered, so that clients told to come back do not all come at once. */
-	d->retry_after = 5 + (int)((uint64_t)st->req->now * 2654435761u % 11);
+	d->retry_after = kc_retry_after(st->req->now, st->req->remote_addr);
 	trace_add(st, "decision", (kc_span){ 0 }, NULL, note, -1, NULL);
 }
 

@@ -111,4 +111,9 @@ typedef struct kc_trace {
 void kc_decide(const kc_policy *policy, const kc_request *req, kc_arena *arena,
     kc_decision *out, kc_trace *trace);
 
+/* Retry-After for a 503, 5-15 s: spread over clients (by remote address)
+ * and time, so that clients sent away together do not all come back in the
+ * same second; the same inputs give the same value (dry runs repeat). */
+int kc_retry_after(int64_t now, const char *remote_addr);
+
 #endif

@@ -13,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <fcgiapp.h>
 
+#include "decide.h"
 #include "gateway/fcgi.h"
 #include "policy/policy.h"
 
@@ -205,8 +207,10 @@ main(int argc, char **argv)
 	if (s == NULL) {
 		fprintf(stderr, "keycard-fcgi: %s: policy not loaded\n", cfg.policy_path);
 		if (plain_cgi)
-			fputs("Status: 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
-			    "Retry-After: 30\r\n\r\n503 Service Unavailable\n", stdout);
+			printf("Status: 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+			    "Cache-Control: no-store\r\nRetry-After: %d\r\n\r\n"
+			    "503 Service Unavailable\n",
+			    kc_retry_after((int64_t)time(NULL), getenv("REMOTE_ADDR")));
 		fflush(stdout);
 		return 1;
 	}

@@ -3,7 +3,8 @@
 # real Apache httpd (examples/apache/action-cgi.conf.in: Action runs
 # keycard-fcgi, which runs PATH_TRANSLATED): the status table, the
 # environment the programs see (forged headers, Proxy and Authorization
-# absent) and a 10 MB POST arriving intact.
+# absent), a 10 MB POST arriving intact, a slow program stopped (504) and
+# keycard's own failure answered 503, never 401.
 # Exit 77 (skip) when apache2, curl or keycard-fcgi is missing.
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
@@ -17,6 +18,7 @@ status_table_cases apache
 identity_cases gateway
 big_post_sum_case   # mod_cgid writes the whole body before it reads: no echo
 slow_case 504
+unavailable_case
 
 stop_pid "$SERVER_PID"
 log_cases "$RUN/error.log"

@@ -396,6 +396,26 @@ big_post_sum_case() {
 	rm -f "$RUN/big.bin"
 }
 
+# unavailable_case: keycard's own failure (here: the issuer's key file is
+# gone, so the policy does not load) is 503 with Retry-After and no
+# challenge, never a 401 that would send every client for a new token.
+# Only where each request loads the policy (plain CGI); a FastCGI
+# keycard-fcgi keeps its last good policy instead (reload_case).
+unavailable_case() {
+	local keys=$RUN/policy/keys/demo.jwks
+	mv "$keys" "$keys.away"
+	req -H "$(bearer "$TOK_ALICE")" "$BASE/api/devices/123"
+	mv "$keys.away" "$keys"
+	if [ "$STATUS" = 503 ] && [ -z "$WWWA" ] && grep -qi '^Retry-After: [0-9]' "$RUN/h.txt"; then
+		pass "503 + Retry-After, no challenge, when keycard cannot work"
+	else
+		fail "503 + Retry-After, no challenge, when keycard cannot work" \
+			"status $STATUS, WWW-Authenticate '$WWWA', $(grep -ci '^Retry-After' "$RUN/h.txt") Retry-After"
+	fi
+	case_status "... and allowed again once the keys are back" 200 "" \
+		-H "$(bearer "$TOK_ALICE")" "$BASE/api/devices/123"
+}
+
 # slow_case WANT: a script that outlives the timeout; WANT is the status
 # (504 from keycard's gateway, or the server's own when it runs the script).
 slow_case() {

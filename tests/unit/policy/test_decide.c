@@ -1003,3 +1003,25 @@ Test(gates, token_gates_run_only_with_a_token)
 	expect_verdict(DECIDE(.target = "/x", .auth = bearer(token_by(stranger, NULL, "{\"sub\":\"mallory\"}"))),
 	    KC_DENY_TOKEN, 401);
 }
+
+/* Clients refused in the same second must not all be told the same
+ * second to come back; the same request still gets the same answer. */
+Test(decide, retry_after_is_spread_over_clients_and_repeatable)
+{
+	bool seen[16] = { false };
+	char addr[32];
+	int distinct = 0;
+	for (int i = 0; i < 256; i++) {
+		snprintf(addr, sizeof(addr), "192.0.2.%d", i);
+		int r = kc_retry_after(1795446245, addr);
+		cr_assert(r >= 5 && r <= 15, "%d", r);
+		cr_assert_eq(r, kc_retry_after(1795446245, addr));
+		if (!seen[r]) {
+			seen[r] = true;
+			distinct++;
+		}
+	}
+	cr_assert_eq(distinct, 11, "every value 5..15 is used, %d were", distinct);
+	int r = kc_retry_after(0, NULL);
+	cr_assert(r >= 5 && r <= 15);
+}
