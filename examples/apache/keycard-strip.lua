@@ -16,7 +16,7 @@
 --   Apache would otherwise keep the client's value and drop keycard's).
 --
 --   LoadModule lua_module modules/mod_lua.so
---   LuaHookFixups /etc/keycard/keycard-strip.lua keycard_strip
+--   LuaHookFixups /usr/share/keycard/apache/keycard-strip.lua keycard_strip
 --
 -- Apache's own mapping (util_script.c): headers whose names hold anything
 -- but letters, digits and '-' never reach a CGI program; '-' becomes '_'.

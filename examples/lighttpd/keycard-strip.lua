@@ -17,7 +17,7 @@
 --   any header whose CGI name is one keycard exported (header "X-..." = ...).
 --
 --   server.modules += ( "mod_magnet" )    # after mod_fastcgi
---   magnet.attract-physical-path-to = ( "/etc/keycard/keycard-strip.lua" )
+--   magnet.attract-physical-path-to = ( "/usr/share/keycard/lighttpd/keycard-strip.lua" )
 --
 -- Needs lighttpd >= 1.4.65 (lighty.r) and mod_magnet (Debian: lighttpd-modules-lua).
 
