@@ -240,6 +240,7 @@ cached_token(struct kc_decide_state *st, const char *tok, size_t len, kc_token_r
 		return false;
 	*is = ct.issuer < st->p->n_issuers ? &st->p->issuers[ct.issuer] : NULL;
 	*r = ct.reason;
+	memcpy(st->out->token_hash, ct.token_hash, sizeof(ct.token_hash));
 	*claims = NULL;
 	if (ct.reason == KC_TOK_OK) {
 		kc_json_error e;
@@ -314,13 +315,13 @@ token_stage(struct kc_decide_state *st)
 		trace_add(st, "token", (kc_span){ 0 }, NULL, "none: anonymous (auth optional)", -1, NULL);
 		return true;
 	}
-	if (tok != NULL)
-		kc_short_hash(tok, len, d->token_hash);
 
 	kc_token_reason r;
 	char detail[96] = "";
 	if (req->synthetic_claims != NULL) {
 		d->synthetic = true;
+		if (tok != NULL)
+			kc_short_hash(tok, len, d->token_hash);
 		claims = kc_jws_parse_json(st->arena, req->synthetic_claims, req->synthetic_claims_len, &r);
 		if (claims != NULL && !kc_json_is_object(claims))
 			r = KC_TOK_PAYLOAD_NOT_OBJECT;
@@ -333,6 +334,7 @@ token_stage(struct kc_decide_state *st)
 	} else {
 		const kc_issuer *is = NULL;
 		if (!cached_token(st, tok, len, &r, &is, &claims)) {
+			kc_short_hash(tok, len, d->token_hash);
 			is = pick_issuer(st, tok, len, NULL);
 			if (is == NULL) {
 				r = KC_TOK_ISSUER_MISMATCH;

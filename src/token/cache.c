@@ -5,6 +5,8 @@
 
 #include "token/cache.h"
 
+#include "core/util.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -55,6 +57,8 @@ struct entry {
 	uint32_t claims_len;
 	uint32_t issuer;
 	uint32_t next;           /* bucket chain or free list, NIL at the end */
+	char token_hash[12];     /* the log's short hash (kc_short_hash), kept so a
+	                            hit need not compute it again */
 	uint8_t reason;          /* kc_token_reason */
 	uint8_t ref;             /* CLOCK reference bit */
 	uint8_t used;            /* on a chain (else on the free list) */
@@ -386,6 +390,8 @@ kc_token_cache_get(kc_token_cache *c, const char *token, size_t len, int64_t now
 			if (e->reason != KC_TOK_OK || out->claims != NULL) {
 				out->reason = (kc_token_reason)e->reason;
 				out->issuer = e->issuer;
+				memcpy(out->token_hash, e->token_hash, sizeof(e->token_hash));
+				out->token_hash[sizeof(e->token_hash)] = '\0';
 				e->ref = 1;
 				hit = true;
 			}
@@ -438,6 +444,8 @@ kc_token_cache_put(kc_token_cache *c, const char *token, size_t len, int64_t now
 		free(copy);
 		return;
 	}
+	char hash[13];
+	kc_short_hash(token, len, hash);
 	struct shard *s = shard_of(c, k0);
 	char *old = NULL;
 
@@ -465,6 +473,7 @@ kc_token_cache_put(kc_token_cache *c, const char *token, size_t len, int64_t now
 		s->live++;
 	}
 	e->expiry = expiry;
+	memcpy(e->token_hash, hash, sizeof(e->token_hash));
 	e->reason = (uint8_t)reason;
 	e->issuer = issuer;
 	e->claims = copy;

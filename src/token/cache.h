@@ -42,6 +42,7 @@ typedef struct kc_cached_token {
 	uint32_t issuer;            /* caller's issuer index */
 	const char *claims;         /* arena copy of the claims JSON text (valid tokens) */
 	size_t claims_len;
+	char token_hash[13];        /* kc_short_hash of the token, for the log */
 } kc_cached_token;
 
 /* Looks the token up at time now. On a hit copies the entry into out (the

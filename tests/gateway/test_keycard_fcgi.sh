@@ -242,6 +242,10 @@ else
 	wait $(jobs -p | grep -v "^$server_pid$") 2>/dev/null
 	fcgi authorizer /devices/7 HTTP_AUTHORIZATION="Bearer $good"
 	check "fcgi: the token cache answers repeats" grep -q "cache=hit" "$tmp/server.err"
+	h=$(printf %s "$good" | sha256sum | cut -c1-12)
+	check "fcgi: ... and a hit logs the same token hash as the miss (SHA-256, 12 hex)" \
+		grep -q "token=$h latency_us=[0-9]* cache=hit" "$tmp/server.err"
+	check "fcgi: ... (the miss)" grep -q "token=$h latency_us=[0-9]* cache=miss" "$tmp/server.err"
 
 	# A reload while requests run loses none of them.
 	pids=

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/util.h"
 #include "token/cache.h"
 
 #define NOW 1700000000
@@ -535,5 +536,23 @@ Test(cache, concurrent_get_put_flush, .timeout = 120)
 	cr_assert_eq(st.flushes, MT_OPS / 20000);
 	cr_assert_leq(st.entries, MT_CAPACITY);
 	cr_assert_gt(st.evictions, 0);
+	kc_token_cache_free(c);
+}
+
+/* A hit hands back the token's log hash, so the hot path need not hash the
+ * token again: it must be exactly what kc_short_hash gives, valid or not. */
+Test(cache, a_hit_carries_the_tokens_log_hash)
+{
+	kc_token_cache *c = cache_new(0, 0, 0);
+	char want[13];
+	kc_cached_token t;
+	put_ok(c, "aaa.bbb.ccc", NOW, NOW + 100, 0, "{}");
+	cr_assert(get(c, "aaa.bbb.ccc", NOW, &t));
+	kc_short_hash("aaa.bbb.ccc", 11, want);
+	cr_assert_str_eq(t.token_hash, want);
+	kc_token_cache_put(c, "forged", 6, NOW, NOW + 100, KC_TOK_BAD_SIGNATURE, 0, NULL, 0);
+	cr_assert(get(c, "forged", NOW, &t));
+	kc_short_hash("forged", 6, want);
+	cr_assert_str_eq(t.token_hash, want);
 	kc_token_cache_free(c);
 }
