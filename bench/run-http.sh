@@ -350,11 +350,12 @@ goes as lighttpd's authorizer with a cached token (\`perf record\` on its
 PID, by hand, 2026-11-23): most of it in the kernel (accept, read, write,
 libfcgi's shutdown + poll before close, close: one FastCGI connection per
 request, the same work allow.c does). keycard's own share, measured in
-process by bench/gateway (its section below; \`make bench\`): 1.6 µs a
-request without the log line, 2.9 µs with it written to a file, the
+process by bench/gateway (its section below; \`make bench\`): 1.2 µs a
+request without the log line, 2.4 µs with it written to a file, the
 write(2) being most of the difference; kc_decide is about 0.5 µs. Before
-the answer and the log line were built without printf and SHA-256 was
-fetched once instead of looked up per token, that was 2.15 and 3.8 µs.
+the answer and the log line were built without printf, SHA-256 was
+fetched once instead of looked up per token and a cache hit took the
+token's log hash from the entry, that was 2.15 and 3.8 µs.
 mod_auth_openidc verifies every token again (same-token and distinct rows
 alike); mod_oauth2 caches results, 1,000 entries by default, so the distinct
 row is its uncached cost.
