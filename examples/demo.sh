@@ -28,6 +28,12 @@ LIGHTTPD=$(command -v lighttpd || echo /usr/sbin/lighttpd)
 for p in "$LIGHTTPD" "$(command -v curl || echo curl)"; do
 	[ -x "$p" ] || { echo "demo: $p is not installed (tests/install-deps.sh installs it)" >&2; exit 2; }
 done
+# The example config strips forged identity headers with mod_magnet.
+[ -e /usr/lib/lighttpd/mod_magnet.so ] || {
+	echo "demo: lighttpd's mod_magnet is not installed (Debian: lighttpd-modules-lua;" \
+		"tests/install-deps.sh installs it)" >&2
+	exit 2
+}
 
 if [ -t 1 ]; then bold=$'\e[1m' green=$'\e[32m' red=$'\e[31m' off=$'\e[0m'
 else bold='' green='' red='' off=''; fi

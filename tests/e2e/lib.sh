@@ -41,6 +41,12 @@ need_prog() {
 }
 prog_path() { command -v "$1" 2>/dev/null || echo "/usr/sbin/$1"; }
 
+# need_lighttpd_module NAME PACKAGE: skip unless lighttpd has mod_NAME.
+need_lighttpd_module() {
+	[ -e "/usr/lib/lighttpd/mod_$1.so" ] ||
+		skip "lighttpd's mod_$1 is not installed (Debian: $2; tests/install-deps.sh installs it)"
+}
+
 pass() { passed=$((passed + 1)); echo "PASS: $1"; }
 fail() { failed=$((failed + 1)); echo "FAIL: $1${2:+ -- $2}"; }
 

@@ -5,10 +5,11 @@
 # identity the CGI programs (sh, Perl, Python) receive, and that forged
 # identity headers, Proxy and the token never reach them (keycard-strip.lua),
 # a silent program stopped by lighttpd (504), and SIGHUP under load.
-# Exit 77 (skip) when lighttpd, curl or keycard-fcgi is missing.
+# Exit 77 (skip) when lighttpd (with mod_magnet), curl or keycard-fcgi is missing.
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 need_prog lighttpd
+need_lighttpd_module magnet lighttpd-modules-lua
 e2e_init
 
 PORT=$(free_port)
