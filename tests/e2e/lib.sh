@@ -41,6 +41,22 @@ need_prog() {
 }
 prog_path() { command -v "$1" 2>/dev/null || echo "/usr/sbin/$1"; }
 
+# child_of PARENT NAME: the PID of PARENT's child process called NAME (from
+# /proc: no procps needed).
+child_of() {
+	local f pid comm ppid rest
+	for f in /proc/[0-9]*/stat; do
+		read -r pid comm rest 2>/dev/null <"$f" || continue
+		ppid=${rest#* }
+		ppid=${ppid%% *}
+		if [ "$ppid" = "$1" ] && [ "$comm" = "($2)" ]; then
+			echo "$pid"
+			return 0
+		fi
+	done
+	return 1
+}
+
 # need_lighttpd_module NAME PACKAGE: skip unless lighttpd has mod_NAME.
 need_lighttpd_module() {
 	[ -e "/usr/lib/lighttpd/mod_$1.so" ] ||

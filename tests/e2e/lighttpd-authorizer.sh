@@ -26,7 +26,7 @@ status_table_cases keycard
 identity_cases authorizer
 slow_case 504
 # lighttpd started keycard-fcgi (bin-path): SIGHUP goes to that child.
-KC_PID=$(pgrep -P "$SERVER_PID" -f keycard-fcgi | head -n 1)
+KC_PID=$(child_of "$SERVER_PID" keycard-fcgi)
 reload_case
 
 stop_pid "$SERVER_PID"

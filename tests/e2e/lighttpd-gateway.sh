@@ -26,7 +26,7 @@ identity_cases gateway
 big_post_case
 slow_case 504
 # lighttpd started keycard-fcgi (bin-path): SIGHUP goes to that child.
-KC_PID=$(pgrep -P "$SERVER_PID" -f keycard-fcgi | head -n 1)
+KC_PID=$(child_of "$SERVER_PID" keycard-fcgi)
 reload_case
 case_status "a script that does not exist is 404, never 200 from nothing" \
 	'404' "" -H "$(bearer "$TOK_ALICE")" "$BASE/cgi-bin/missing.sh"
