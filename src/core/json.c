@@ -3,6 +3,8 @@
 
 #include "core/json.h"
 
+#include "core/util.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,32 +79,6 @@ read_u16(struct parser *p, const unsigned char *q, unsigned *out)
 	}
 	*out = v;
 	return true;
-}
-
-/* Length of the valid UTF-8 sequence at q (RFC 3629 §4), or 0. */
-static size_t
-utf8_seq(const unsigned char *q, const unsigned char *end)
-{
-	unsigned char c = q[0];
-	size_t n;
-	unsigned char lo = 0x80, hi = 0xbf;
-	if (c >= 0xc2 && c <= 0xdf) n = 2;
-	else if (c == 0xe0) n = 3, lo = 0xa0;
-	else if (c >= 0xe1 && c <= 0xec) n = 3;
-	else if (c == 0xed) n = 3, hi = 0x9f;
-	else if (c >= 0xee && c <= 0xef) n = 3;
-	else if (c == 0xf0) n = 4, lo = 0x90;
-	else if (c >= 0xf1 && c <= 0xf3) n = 4;
-	else if (c == 0xf4) n = 4, hi = 0x8f;
-	else return 0;
-	if ((size_t)(end - q) < n)
-		return 0;
-	if (q[1] < lo || q[1] > hi)
-		return 0;
-	for (size_t k = 2; k < n; k++)
-		if (q[k] < 0x80 || q[k] > 0xbf)
-			return 0;
-	return n;
 }
 
 /* p->s is just past the opening quote. */
@@ -201,7 +177,7 @@ parse_string(struct parser *p, const char **out, uint32_t *out_len)
 			buf[o++] = (char)c;
 			q++;
 		} else {
-			size_t n = utf8_seq(q, e);
+			size_t n = kc_utf8_seq(q, (size_t)(e - q));
 			if (n == 0)
 				return fail(p, KC_JSON_ERR_SYNTAX);
 			memcpy(buf + o, q, n);

@@ -97,6 +97,29 @@ kc_short_hash(const void *data, size_t len, char out[13])
 	out[12] = '\0';
 }
 
+size_t
+kc_utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len;
+	if (c < 0x80) return 1;
+	else if (c >= 0xc2 && c <= 0xdf) len = 2;
+	else if (c == 0xe0) len = 3, lo = 0xa0;
+	else if (c >= 0xe1 && c <= 0xec) len = 3;
+	else if (c == 0xed) len = 3, hi = 0x9f;
+	else if (c >= 0xee && c <= 0xef) len = 3;
+	else if (c == 0xf0) len = 4, lo = 0x90;
+	else if (c >= 0xf1 && c <= 0xf3) len = 4;
+	else if (c == 0xf4) len = 4, hi = 0x8f;
+	else return 0;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t k = 2; k < len; k++)
+		if (s[k] < 0x80 || s[k] > 0xbf)
+			return 0;
+	return len;
+}
+
 bool
 kc_parse_duration(const char *s, int64_t *seconds)
 {

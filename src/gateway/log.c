@@ -3,6 +3,8 @@
 
 #include "gateway/log.h"
 
+#include "core/util.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -68,10 +70,11 @@ kc_gw_log_escape(char *out, size_t cap, const char *s, size_t n)
 
 /* The line is built in place, without printf: it is written for every
  * request, and formatting was a good part of keycard's own time per
- * cached request. */
+ * cached request. One list of fields (fields() below) serves both forms. */
 typedef struct lbuf {
 	char *b;
 	size_t cap, n;              /* n < cap always: room for the NUL */
+	bool json;
 } lbuf;
 
 static void
@@ -83,94 +86,12 @@ put(lbuf *l, const char *s, size_t n)
 	l->n += n;
 }
 
-static void
-kv(lbuf *l, const char *key, const char *v, size_t n)
-{
-	put(l, " ", 1);
-	put(l, key, strlen(key));
-	put(l, "=", 1);
-	l->n += kc_gw_log_escape(l->b + l->n, l->cap - l->n, v, n);
-}
-
-static void
-kvs(lbuf *l, const char *key, const char *v)
-{
-	kv(l, key, v, v ? strlen(v) : 0);
-}
-
-static void
-kvu(lbuf *l, const char *key, uint64_t v)
-{
-	char num[24];
-	size_t i = sizeof(num);
-	do
-		num[--i] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	kv(l, key, num + i, sizeof(num) - i);
-}
-
-/* "2026-11-23T15:04:05Z", remembered per thread for the second it names. */
-static const char *
-utc_time(int64_t t)
-{
-	static _Thread_local int64_t last = INT64_MIN;
-	static _Thread_local char text[32];
-	if (t != last) {
-		struct tm tm;
-		time_t tt = (time_t)t;
-		if (gmtime_r(&tt, &tm) == NULL ||
-		    strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-			snprintf(text, sizeof(text), "%lld", (long long)t);
-		last = t;
-	}
-	return text;
-}
-
-/* ---- JSON: the same keys, one object per line ---------------------------- */
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if none. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
-/* A JSON string (or null) of n bytes of s, cut like the key=value form;
- * bytes that are not UTF-8 become U+FFFD, so the line is always JSON. */
+/* A JSON string of n bytes of s, cut like the key=value form; bytes that
+ * are not UTF-8 become U+FFFD, so the line is always JSON. */
 static void
 json_str(lbuf *l, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	if (s == NULL) {
-		put(l, "null", 4);
-		return;
-	}
 	bool cut = n > KC_GW_LOG_MAX_VALUE;
 	if (cut)
 		n = KC_GW_LOG_MAX_VALUE;
@@ -178,7 +99,7 @@ json_str(lbuf *l, const char *s, size_t n)
 	const unsigned char *p = (const unsigned char *)s;
 	for (size_t i = 0; i < n;) {
 		unsigned char c = p[i];
-		size_t k = utf8_seq(p + i, n - i);
+		size_t k = kc_utf8_seq(p + i, n - i);
 		if (k == 0) {
 			put(l, "\\ufffd", 6);
 			i++;
@@ -200,96 +121,107 @@ json_str(lbuf *l, const char *s, size_t n)
 	put(l, "\"", 1);
 }
 
+/* One field: ' key=value' (escaped, "-" when missing) or ',"key":"value"'
+ * (null when missing). */
 static void
-jkv(lbuf *l, const char *key, const char *v, size_t n)
+field(lbuf *l, const char *key, const char *v, size_t n)
 {
-	put(l, ",\"", 2);
+	put(l, l->json ? ",\"" : " ", l->json ? 2 : 1);
 	put(l, key, strlen(key));
-	put(l, "\":", 2);
-	json_str(l, v, n);
+	put(l, l->json ? "\":" : "=", l->json ? 2 : 1);
+	if (!l->json)
+		l->n += kc_gw_log_escape(l->b + l->n, l->cap - l->n, v, n);
+	else if (v == NULL)
+		put(l, "null", 4);
+	else
+		json_str(l, v, n);
 }
 
 static void
-jkvs(lbuf *l, const char *key, const char *v)
+field_str(lbuf *l, const char *key, const char *v)
 {
-	jkv(l, key, v, v ? strlen(v) : 0);
+	field(l, key, v, v ? strlen(v) : 0);
 }
 
+/* A number: bare in both forms. */
 static void
-jkvu(lbuf *l, const char *key, uint64_t v)
+field_num(lbuf *l, const char *key, uint64_t v)
 {
 	char num[24];
 	size_t i = sizeof(num);
 	do
 		num[--i] = (char)('0' + v % 10);
 	while ((v /= 10) != 0);
-	put(l, ",\"", 2);
+	put(l, l->json ? ",\"" : " ", l->json ? 2 : 1);
 	put(l, key, strlen(key));
-	put(l, "\":", 2);
+	put(l, l->json ? "\":" : "=", l->json ? 2 : 1);
 	put(l, num + i, sizeof(num) - i);
 }
 
-static size_t
-format_json(char *buf, size_t cap, const kc_gw_log_entry *e)
+/* "2026-11-23T15:04:05Z", remembered per thread for the second it names. */
+static const char *
+utc_time(int64_t t)
 {
-	/* cap >= KC_GW_LOG_MAX_LINE holds the longest line (log.h), so
-	 * nothing is ever cut and the line always parses. */
-	lbuf l = { buf, cap - 2, 0 };
-	const kc_decision *d = e->decision;
-	const char *t = utc_time(e->time);
+	static _Thread_local int64_t last = INT64_MIN;
+	static _Thread_local char text[32];
+	if (t != last) {
+		struct tm tm;
+		time_t tt = (time_t)t;
+		if (gmtime_r(&tt, &tm) == NULL ||
+		    strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+			snprintf(text, sizeof(text), "%lld", (long long)t);
+		last = t;
+	}
+	return text;
+}
 
-	put(&l, "{\"time\":\"", 9);
-	put(&l, t, strlen(t));
-	put(&l, "\"", 1);
-	jkvs(&l, "method", e->method);
-	jkv(&l, "path", e->path, e->path ? e->path_len : 0);
-	jkvu(&l, "status", e->status < 0 ? 0 : (uint64_t)e->status);
-	jkvs(&l, "decision", d ? kc_gw_log_verdict(d->verdict) : "error");
-	jkvs(&l, "rule", d ? d->rule_label : NULL);
-	jkvs(&l, "sub", d ? d->subject : NULL);
-	jkvs(&l, "client_id", d ? d->client_id : NULL);
-	jkvs(&l, "client_name", d ? d->client_name : NULL);
-	jkvs(&l, "token", d && d->token_hash[0] ? d->token_hash : NULL);
-	jkvu(&l, "latency_us", e->latency_us);
-	jkvs(&l, "cache", d && d->token_hash[0] ? (d->cache_hit ? "hit" : "miss") : NULL);
+/* Every field after the time, in the order log.h documents. */
+static void
+fields(lbuf *l, const kc_gw_log_entry *e)
+{
+	const kc_decision *d = e->decision;
+	field_str(l, "method", e->method);
+	field(l, "path", e->path, e->path ? e->path_len : 0);
+	field_num(l, "status", e->status < 0 ? 0 : (uint64_t)e->status);
+	field_str(l, "decision", d ? kc_gw_log_verdict(d->verdict) : "error");
+	field_str(l, "rule", d ? d->rule_label : NULL);
+	field_str(l, "sub", d ? d->subject : NULL);
+	field_str(l, "client_id", d ? d->client_id : NULL);
+	field_str(l, "client_name", d ? d->client_name : NULL);
+	field_str(l, "token", d && d->token_hash[0] ? d->token_hash : NULL);
+	field_num(l, "latency_us", e->latency_us);
+	field_str(l, "cache", d && d->token_hash[0] ? (d->cache_hit ? "hit" : "miss") : NULL);
 	if (d != NULL && d->note != NULL)
-		jkvs(&l, "reason", d->note);
+		field_str(l, "reason", d->note);
 	if (e->note != NULL)
-		jkvs(&l, "note", e->note);
-	buf[l.n++] = '}';
-	buf[l.n++] = '\n';
-	buf[l.n] = '\0';
-	return l.n;
+		field_str(l, "note", e->note);
 }
 
 size_t
 kc_gw_log_format(char *buf, size_t cap, const kc_gw_log_entry *e)
 {
-	lbuf l = { buf, cap, 0 };
-	const kc_decision *d = e->decision;
-
-	if (e->json)
-		return cap < KC_GW_LOG_MAX_LINE ? 0 : format_json(buf, cap, e);
+	const char *t = utc_time(e->time);
+	if (e->json) {
+		/* cap >= KC_GW_LOG_MAX_LINE holds the longest line (log.h), so
+		 * nothing is ever cut and the line always parses. */
+		if (cap < KC_GW_LOG_MAX_LINE)
+			return 0;
+		lbuf l = { buf, cap - 2, 0, true };
+		put(&l, "{\"time\":\"", 9);
+		put(&l, t, strlen(t));
+		put(&l, "\"", 1);
+		fields(&l, e);
+		buf[l.n++] = '}';
+		buf[l.n++] = '\n';
+		buf[l.n] = '\0';
+		return l.n;
+	}
 	if (cap < 2)
 		return 0;
+	lbuf l = { buf, cap, 0, false };
 	put(&l, "keycard: time=", 14);
-	const char *t = utc_time(e->time);
 	put(&l, t, strlen(t));
-	kvs(&l, "method", e->method);
-	kv(&l, "path", e->path, e->path ? e->path_len : 0);
-	kvu(&l, "status", e->status < 0 ? 0 : (uint64_t)e->status);
-	kvs(&l, "decision", d ? kc_gw_log_verdict(d->verdict) : "error");
-	kvs(&l, "rule", d ? d->rule_label : NULL);
-	kvs(&l, "sub", d ? d->subject : NULL);
-	kvs(&l, "client_id", d ? d->client_id : NULL);
-	kvs(&l, "client_name", d ? d->client_name : NULL);
-	kvs(&l, "token", d && d->token_hash[0] ? d->token_hash : NULL);
-	kvu(&l, "latency_us", e->latency_us);
-	kvs(&l, "cache", d && d->token_hash[0] ? (d->cache_hit ? "hit" : "miss") : NULL);
-	if (d != NULL && d->note != NULL)
-		kvs(&l, "reason", d->note);
-	if (e->note != NULL)
-		kvs(&l, "note", e->note);
+	fields(&l, e);
 	if (l.n + 1 >= cap)
 		l.n = cap - 2;
 	buf[l.n++] = '\n';

@@ -348,3 +348,23 @@ Test(parse_duration, overflow)
 	duration_ok("106751991167300d", 106751991167300LL * 86400);
 	duration_bad("106751991167301d");
 }
+
+#define SEQ(lit) kc_utf8_seq((const unsigned char *)(lit), sizeof(lit) - 1)
+
+/* The one UTF-8 check (the JSON parser's and the JSON log line's). */
+Test(utf8, sequences_are_measured_and_malformed_ones_refused)
+{
+	cr_assert_eq(SEQ("a"), 1);
+	cr_assert_eq(SEQ("\xc3\xa9"), 2);
+	cr_assert_eq(SEQ("\xe2\x82\xac"), 3);
+	cr_assert_eq(SEQ("\xf0\x9f\x98\x80"), 4);
+	cr_assert_eq(SEQ("\xf4\x8f\xbf\xbf"), 4);          /* U+10FFFF */
+	cr_assert_eq(SEQ("\xc0\x80"), 0);                  /* overlong NUL */
+	cr_assert_eq(SEQ("\xe0\x80\xaf"), 0);              /* overlong '/' */
+	cr_assert_eq(SEQ("\xed\xa0\x80"), 0);              /* surrogate */
+	cr_assert_eq(SEQ("\xf4\x90\x80\x80"), 0);          /* past U+10FFFF */
+	cr_assert_eq(SEQ("\x80"), 0);                      /* a lone continuation */
+	cr_assert_eq(SEQ("\xe2\x82"), 0);                  /* cut short */
+	cr_assert_eq(SEQ("\xe2\x28\xa1"), 0);              /* a bad continuation */
+	cr_assert_eq(SEQ("\xff"), 0);
+}
