@@ -9,7 +9,7 @@
 # on lighttpd's authorizer params with the token cached: without the
 # decision log line, and with it written to a file. Writes the section
 # "## keycard-fcgi per request, in process (bench/gateway)" of
-# bench/RESULTS.md (replaced in place, or appended).
+# bench/RESULTS.md (bench/update-results.sh: replaced in place, or appended).
 #
 # Environment: BENCH_SECONDS (per round, default 0.5), BENCH_ROUNDS (best
 # of, default 5), BENCH_RESULTS (the file to update; "-" for none).
@@ -70,21 +70,9 @@ logged=$("$bin" "$tmp/bench.kc" "$token" --seconds "$secs" --rounds "$rounds" --
 	echo "|---|---:|"
 	echo "| without the decision log line | $quiet |"
 	echo "| with the log line written to a file (one write(2)) | $logged |"
-	echo
 } >"$tmp/section.md"
 cat "$tmp/section.md"
 
 [ "$results" = - ] && exit 0
-if [ -f "$results" ]; then
-	awk -v heading="$heading" -v section="$tmp/section.md" '
-		function put() { while ((getline line < section) > 0) print line; close(section) }
-		$0 == heading { put(); done = 1; skip = 1; next }
-		skip && /^## / { skip = 0 }
-		!skip { print }
-		END { if (!done) { print ""; put() } }
-	' "$results" >"$tmp/results.md"
-	cat "$tmp/results.md" >"$results"
-else
-	cp "$tmp/section.md" "$results"
-fi
+sh "$src/bench/update-results.sh" "$results" "$heading" "$tmp/section.md"
 echo "run-gateway.sh: updated $results" >&2

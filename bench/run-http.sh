@@ -363,15 +363,5 @@ EOT
 }
 section >"$RES/section.md"
 cat "$RES/section.md"
-# Replace the section in RESULTS.md (or append it), leaving the others alone.
-if [ -e "$RESULTS" ]; then
-	awk -v f="$RES/section.md" '
-		/^## HTTP \(bench\/http\)/ { skip = 1; while ((getline l < f) > 0) print l; done = 1; next }
-		skip && /^## / { skip = 0; print ""; }
-		!skip { print }
-		END { if (!done) { print ""; while ((getline l < f) > 0) print l } }' "$RESULTS" >"$RES/RESULTS.new"
-	cat "$RES/RESULTS.new" >"$RESULTS"
-else
-	cp "$RES/section.md" "$RESULTS"
-fi
+sh "$SRC/bench/update-results.sh" "$RESULTS" "## HTTP (bench/http)" "$RES/section.md"
 echo "== wrote the HTTP section of $RESULTS (${ELAPSED} s)"

@@ -53,21 +53,5 @@ cat "$tmp/after.md"
 cat "$tmp/after.md" >>"$tmp/head.md"
 
 [ "$results" = - ] && exit 0
-# Replace the section (its heading up to the next "## " heading) or append it.
-if [ -f "$results" ]; then
-	awk -v heading="$heading" -v section="$tmp/head.md" '
-		function put() { while ((getline line < section) > 0) print line; close(section) }
-		$0 == heading { put(); done = 1; skip = 1; next }
-		skip && /^## / { skip = 0; print "" }
-		!skip { print }
-		END { if (!done) { print ""; put() } }
-	' "$results" >"$tmp/results.md"
-else
-	{
-		echo "# keycard benchmark results"
-		echo
-		cat "$tmp/head.md"
-	} >"$tmp/results.md"
-fi
-cat "$tmp/results.md" >"$results"
+sh "$src/bench/update-results.sh" "$results" "$heading" "$tmp/head.md"
 echo "run-policy.sh: updated $results" >&2
