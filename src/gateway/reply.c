@@ -113,7 +113,8 @@ status_line(wbuf *w, int status)
 	puts_(w, "\r\n");
 }
 
-/* "Variable-NAME: value\r\n"; header() checks the value. */
+/* "Variable-NAME: value\r\n". The value is checked here, before the
+ * prefix goes out, so a dropped value leaves no half line behind. */
 static void
 variable(wbuf *w, const char *name, const char *value)
 {
